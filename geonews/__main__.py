@@ -1,0 +1,3 @@
+from geonews.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""One error tree for the whole package.
+
+Every error geonews raises on purpose derives from :class:`GeonewsError`, and
+also from the builtin that fits, so callers may catch either.
+"""
+
+
+class GeonewsError(Exception):
+    """Root of every error geonews raises on purpose."""
+
+
+class InputError(GeonewsError, ValueError):
+    """The input cannot be analysed (empty, too large, binary, malformed)."""
+
+
+class EmptyTextError(InputError):
+    """The article has no text to analyse."""
+
+
+class TextTooLargeError(InputError):
+    """The article is larger than the configured limit."""
+
+    def __init__(self, message: str, *, size: int, limit: int):
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+
+
+class UnsupportedFormatError(InputError):
+    """A file whose type geonews does not read (or binary data)."""
+
+
+class ParseError(InputError):
+    """A file of a known format that is malformed.
+
+    ``errors`` lists ``(line_number, message)`` for the records that failed when
+    the good records could still be read.
+    """
+
+    def __init__(self, message: str, *, errors: list[tuple[int, str]] | None = None):
+        super().__init__(message)
+        self.errors = list(errors or [])
+
+
+class FetchError(GeonewsError, IOError):
+    """A URL or feed could not be fetched."""
+
+
+class BlockedURLError(FetchError):
+    """A URL refused by the fetch policy (scheme, private address, ...)."""
+
+
+class ModelNotFoundError(GeonewsError, RuntimeError):
+    """No installed spaCy model matches the configured name."""
+
+
+class GazetteerError(GeonewsError, RuntimeError):
+    """The offline gazetteer is missing or cannot be built."""
+
+
+class StoreError(GeonewsError, RuntimeError):
+    """The DuckDB store cannot be opened, migrated or written."""
+
+
+class GeocoderError(GeonewsError, IOError):
+    """The optional online geocoder failed (timeout, rate limit, HTTP error)."""
