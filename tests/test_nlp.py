@@ -1,0 +1,186 @@
+"""The NLP stage: pipeline, span clean-up, knowledge base, canonical entities."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import spacy
+
+from geonews import nlp
+from geonews.models import Article
+
+
+@pytest.fixture(scope="module")
+def rule_nlp():
+    """blank("en") with an entity_ruler standing in for the statistical ner."""
+    pipe = spacy.blank("en")
+    ruler = pipe.add_pipe("entity_ruler")
+    ruler.add_patterns(
+        [
+            {"label": "GPE", "pattern": "the West Bank's"},
+            {"label": "GPE", "pattern": "West Bank"},
+            {"label": "PERSON", "pattern": "President Vladimir Putin"},
+            {"label": "PERSON", "pattern": "Prime Minister Benjamin Netanyahu"},
+            {"label": "PERSON", "pattern": "Netanyahu"},
+            {"label": "PERSON", "pattern": "Yisrael Beitenu"},
+            {"label": "ORG", "pattern": "World / Politics\n\nNetanyahu"},
+            {"label": "GPE", "pattern": "U.S."},
+            {"label": "GPE", "pattern": "Britain"},
+            {"label": "DATE", "pattern": "last year"},
+            {"label": "PERSON", "pattern": "Oldham 3 Ipswich"},
+        ]
+    )
+    return nlp.add_geonews_pipes(pipe)
+
+
+def _ents(pipe, text):
+    return [(m.text, m.label, m.entity) for m in nlp.extract_mentions(pipe(text))]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("He vowed to annex the West Bank's valley.", ("West Bank", "GPE", "West Bank")),
+        ("They met President Vladimir Putin.", ("Vladimir Putin", "PERSON", "Vladimir Putin")),
+        (
+            "Prime Minister Benjamin Netanyahu spoke.",
+            ("Benjamin Netanyahu", "PERSON", "Benjamin Netanyahu"),
+        ),
+        ("It happened last year.", ("last year", "DATE", "last year")),
+        ("Officials in the U.S. said so.", ("U.S.", "GPE", "United States")),
+        ("Britain agreed.", ("Britain", "GPE", "United Kingdom")),
+    ],
+)
+def test_span_cleanup_and_canonical(rule_nlp, text, expected):
+    assert expected in _ents(rule_nlp, text)
+
+
+def test_no_span_across_a_paragraph_break(rule_nlp):
+    doc = rule_nlp("World / Politics\n\nNetanyahu in Russia")
+    assert all("\n" not in e.text for e in doc.ents)
+    assert len(list(doc.sents)) == 2
+
+
+def test_no_span_across_scores(rule_nlp):
+    doc = rule_nlp("Oldham 3 Ipswich 2")
+    assert [e.text for e in doc.ents] == ["Ipswich"]
+
+
+def test_line_breaks_end_sentences_unless_hard_wrapped(rule_nlp):
+    assert len(list(rule_nlp("Headline here\nBody starts here.").sents)) == 2
+    assert len(list(rule_nlp("A sentence that is\nwrapped in two lines.").sents)) == 1
+
+
+def test_offsets_index_the_text(rule_nlp):
+    text = "Officials in the U.S. said the West Bank's future was open."
+    for m in nlp.extract_mentions(rule_nlp(text)):
+        assert text[m.start : m.end] == m.text
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("U.S.", "United States"),
+        ("US", "America"),
+        ("UK", "Britain"),
+        ("Britain", "United Kingdom"),
+        ("the United States", "United States"),
+    ],
+)
+def test_canonical_key_merges_aliases(a, b):
+    assert nlp.canonical_key(a) == nlp.canonical_key(b)
+
+
+def test_canonical_key_keeps_distinct_names_apart():
+    assert nlp.canonical_key("Russia") != nlp.canonical_key("United States")
+
+
+def test_knowledge_base_tolerates_partial_lines(tmp_path):
+    path = tmp_path / "actors.jsonl"
+    path.write_text(
+        '{"id": "x", "name": "Ada Example", "type": "minister", "label": "PERSON", '
+        '"aliases": ["Example"], "country": "GB", "wikidata": null}\n{"id": "broken", "na'
+    )
+    kb = nlp.KnowledgeBase(nlp._read_actors(path))
+    assert kb.canonical("Example") == "Ada Example"
+    assert kb.get("Ada Example").country == "GB"
+    assert kb.canonical("United States") == "United States"  # built-in aliases still there
+    assert nlp.KnowledgeBase(nlp._read_actors(tmp_path / "absent.jsonl")).canonical("UK")
+
+
+def test_kb_ruler_wins_over_the_model():
+    kb = nlp.KnowledgeBase(
+        [nlp.Actor(id="yb", name="Yisrael Beitenu", type="party", label="ORG", country="IL")]
+    )
+    pipe = spacy.blank("en")
+    pipe.add_pipe("entity_ruler").add_patterns([{"label": "PERSON", "pattern": "Yisrael Beitenu"}])
+    nlp.add_geonews_pipes(pipe, kb=kb)
+    doc = pipe("He leads the Yisrael Beitenu party.")
+    assert [(e.text, e.label_) for e in doc.ents] == [("Yisrael Beitenu", "ORG")]
+
+
+def test_demonym_country():
+    if not nlp._demonyms():
+        pytest.skip("geonews/data/demonyms.csv not present yet")
+    assert nlp.demonym_country("Israeli") == "IL"
+    assert nlp.demonym_country("Israelis") == "IL"
+    assert nlp.demonym_country("Notademonym") is None
+
+
+# --------------------------------------------------------------------------- real model
+
+
+def test_pipeline_has_only_the_needed_pipes(nlp_model):
+    assert "parser" not in nlp_model.pipe_names and "tagger" not in nlp_model.pipe_names
+    assert nlp_model.pipe_names.index("ner") < nlp_model.pipe_names.index("geonews_kb")
+    assert nlp.load_pipeline() is nlp_model  # cached
+
+
+def test_real_model_headline_does_not_swallow_body(nlp_model):
+    doc = nlp_model("World / Politics\n\nNetanyahu in Russia to meet Putin")
+    assert all("\n" not in e.text for e in doc.ents)
+    assert ("Netanyahu", "PERSON") in [(e.text, e.label_) for e in doc.ents]
+
+
+def test_real_model_surname_joins_full_name(nlp_model):
+    text = "Jane Quillfeather won the vote. Later, Quillfeather thanked her voters."
+    ents = {
+        (m.text, m.entity) for m in nlp.extract_mentions(nlp_model(text)) if m.label == "PERSON"
+    }
+    assert ("Quillfeather", "Jane Quillfeather") in ents
+
+
+def test_real_model_dateline(nlp_model):
+    doc = nlp_model("MOSCOW (Reuters) - Officials said on Friday that talks would resume.")
+    assert ("MOSCOW", "GPE") in [(e.text, e.label_) for e in doc.ents]
+
+
+def test_seed_article_acceptance(seed_text, nlp_model, gazetteer):
+    from geonews.pipeline import analyze
+
+    result = analyze(
+        Article(text=seed_text, published=dt.date(2019, 9, 12)),
+        nlp_model=nlp_model,
+        gazetteer=gazetteer,
+    )
+    kb = nlp.knowledge_base()
+    persons = {m.entity for m in result.entities if m.label == "PERSON"}
+    for name in ("Benjamin Netanyahu", "Vladimir Putin", "Donald Trump", "Sergei Shoigu"):
+        assert kb.canonical(name) or name in persons
+        assert (kb.canonical(name) or name) in persons
+    assert (kb.canonical("Bashar Assad", "PERSON") or "Bashar Assad") in persons
+    assert any("Lieberman" in p for p in persons)
+    for m in result.entities:
+        assert seed_text[m.start : m.end] == m.text
+        assert "\n" not in m.text
+        if m.text in ("Putin", "Netanyahu"):
+            assert m.entity in ("Vladimir Putin", "Benjamin Netanyahu")
+            assert m.entity.endswith(m.text)
+        if "Yisrael Beitenu" in m.text:
+            assert m.label != "PERSON"
+    dates = {d.text: (d.date, d.precision) for d in result.dates}
+    assert dates.get("Thursday") == ("2019-09-12", "day")
+    assert dates.get("Sept. 17") == ("2019-09-17", "day")
+    assert dates.get("last year") == ("2018-01-01", "year")
+    assert dates.get("April") == ("2019-04-01", "month")
