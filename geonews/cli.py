@@ -1,0 +1,394 @@
+"""The command line: ``python -m geonews COMMAND ...``.
+
+    analyze INPUT [--output OUT.jsonl] [--published YYYY-MM-DD] [--explain]
+    ingest PATHS... [--db PATH] [--batch-size N]
+    stats [--db PATH] [--json]
+    serve [--port N] [--db PATH]
+    eval ARGS...            (geonews.eval_geo)
+    eval-ner ARGS...        (geonews.eval_ner)
+    build-gazetteer [--output PATH]
+
+Exit codes: 0 success; 1 partial failure (some records or articles failed,
+the rest were done); 2 error (nothing done; message on stderr, no traceback).
+``--db`` defaults to $GEONEWS_DB, else the data directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import geonews
+from geonews import settings, sources
+from geonews.errors import GeonewsError, InputError
+from geonews.models import Analysis, Article
+
+PASSTHROUGH = {"eval": "geonews.eval_geo", "eval-ner": "geonews.eval_ner"}
+
+
+class _Failures:
+    """Problems met while the good records carry on: (where, message)."""
+
+    def __init__(self):
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.items.append((where, message))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def report(self, stream, limit: int = 20) -> None:
+        for where, message in self.items[:limit]:
+            print(f"  {where}: {message}" if where else f"  {message}", file=stream)
+        if len(self.items) > limit:
+            print(f"  ... and {len(self.items) - limit} more", file=stream)
+
+
+def _date_arg(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _positive(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+def _db_path(args) -> Path:
+    db = getattr(args, "db", None)
+    return Path(db).expanduser() if db else settings.db_path()
+
+
+# -- reading input -------------------------------------------------------------
+
+
+def _record_errors(errors: list, failures: _Failures) -> None:
+    for line, message in errors:
+        failures.add(f"line {line}" if line else "", message)
+
+
+def _analyze_inputs(source: str, published: dt.date | None, failures: _Failures) -> list[Article]:
+    """Articles of the analyze INPUT: a .txt (id = stem), stdin ``-`` or any readable file."""
+    if source == "-":
+        data = sys.stdin.buffer.read()
+        text = sources.decode(data, name="stdin")
+        article = sources.read_text(text, title=sources._first_line(text), id="stdin")
+        return [_with_date(article, published, override=True)]
+    path = Path(source)
+    if not path.exists():
+        raise InputError(f"{source}: no such file")
+    errors: list = []
+    articles = list(sources.read_path(path, errors=errors))
+    for line, message in errors:
+        failures.add(f"{path.name} line {line}", message)
+    if path.suffix.lower() in sources.TEXT_SUFFIXES:
+        articles = [_replace(a, id=path.stem) for a in articles]
+        return [_with_date(a, published, override=True) for a in articles]
+    return [_with_date(a, published, override=False) for a in articles]
+
+
+def _replace(article: Article, **changes) -> Article:
+    fields = {
+        "text": article.text,
+        "id": article.id,
+        "title": article.title,
+        "url": article.url,
+        "source": article.source,
+        "published": article.published,
+    }
+    fields.update(changes)
+    return Article(**fields)
+
+
+def _with_date(article: Article, published: dt.date | None, *, override: bool) -> Article:
+    if published is None or (article.published is not None and not override):
+        return article
+    return _replace(article, published=published)
+
+
+def _valid(articles: Iterable[Article], failures: _Failures) -> Iterator[Article]:
+    from geonews import pipeline
+
+    for a in articles:
+        try:
+            pipeline.validate(a)
+        except InputError as exc:
+            failures.add(a.title or a.id, str(exc))
+            continue
+        yield a
+
+
+def _resources() -> dict:
+    """The spaCy pipeline and the gazetteer, loaded before any progress is timed."""
+    from geonews import geo, nlp
+
+    return {"nlp_model": nlp.load_pipeline(), "gazetteer": geo.load_gazetteer()}
+
+
+def _analyze_batch(
+    articles: list[Article], failures: _Failures, resources: dict, *, explain: bool = False
+):
+    """Analyse a batch with nlp.pipe; if that fails, one by one to isolate the culprit."""
+    from geonews import pipeline
+
+    try:
+        return list(pipeline.analyze_many(articles, explain=explain, **resources))
+    except GeonewsError:
+        raise
+    except Exception:
+        out = []
+        for a in articles:
+            try:
+                out.append(pipeline.analyze(a, explain=explain, **resources))
+            except GeonewsError as exc:
+                if not isinstance(exc, InputError):
+                    raise
+                failures.add(a.title or a.id, str(exc))
+            except Exception as exc:  # an analysis bug must not stop the corpus
+                failures.add(a.title or a.id, f"analysis failed: {exc.__class__.__name__}: {exc}")
+        return out
+
+
+# -- commands ------------------------------------------------------------------
+
+
+def cmd_analyze(args) -> int:
+    failures = _Failures()
+    articles = list(_valid(_analyze_inputs(args.input, args.published, failures), failures))
+    resources = _resources() if articles else {}
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        for i in range(0, len(articles), 32):
+            batch = articles[i : i + 32]
+            for analysis in _analyze_batch(batch, failures, resources, explain=args.explain):
+                out.write(json.dumps(analysis.to_json(explain=args.explain), ensure_ascii=False))
+                out.write("\n")
+            out.flush()
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if failures:
+        print(f"geonews: {len(failures)} record(s) not analysed:", file=sys.stderr)
+        failures.report(sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    from tqdm import tqdm
+
+    from geonews.store import Store
+
+    failures = _Failures()
+    errors: list = []
+    articles = list(sources.read_paths(args.paths, errors=errors))
+    for line, message in errors:
+        where, _, msg = message.partition(": ")
+        failures.add(f"{where} line {line}" if line else where, msg or message)
+    added = skipped = 0
+    with Store.open(_db_path(args)) as store:
+        todo: list[Article] = []
+        seen: set[str] = set()
+        for a in _valid(articles, failures):
+            if a.hash in seen or store.has(a.hash):
+                skipped += 1
+            else:
+                seen.add(a.hash)
+                todo.append(a)
+        resources = _resources() if todo else {}
+        bar = tqdm(
+            total=len(todo),
+            unit="article",
+            file=sys.stderr,
+            disable=not todo or args.quiet,
+            dynamic_ncols=True,
+        )
+        with bar:
+            for i in range(0, len(todo), args.batch_size):
+                batch = todo[i : i + args.batch_size]
+                analyses: list[Analysis] = _analyze_batch(batch, failures, resources)
+                try:
+                    n_added, n_skipped = store.add_many(analyses)
+                except GeonewsError as exc:
+                    for a in batch:
+                        failures.add(a.title or a.id, f"not stored: {exc}")
+                    n_added = n_skipped = 0
+                added += n_added
+                skipped += n_skipped
+                bar.update(len(batch))
+        stats = store.stats()
+    print(
+        f"added {added}, skipped {skipped} (already stored), failed {len(failures)}; "
+        f"the corpus has {stats['articles']} articles, {stats['entities']} entities, "
+        f"{stats['places']} places ({_db_path(args)})"
+    )
+    if failures:
+        print(f"geonews: {len(failures)} failure(s):", file=sys.stderr)
+        failures.report(sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_stats(args) -> int:
+    from geonews.store import Store
+
+    with Store.open(_db_path(args)) as store:
+        stats = store.stats()
+    if args.json:
+        print(json.dumps(stats))
+    else:
+        width = max(len(k) for k in stats)
+        for key, value in stats.items():
+            print(f"{key:<{width}}  {value:,}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    app = Path(geonews.__file__).resolve().parent.parent / "app.py"
+    if not app.exists():
+        raise GeonewsError(f"The dashboard is not here: {app} does not exist.")
+    env = dict(os.environ)
+    if getattr(args, "db", None):
+        env["GEONEWS_DB"] = str(Path(args.db).expanduser().resolve())
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true"]
+    if args.port:
+        cmd += ["--server.port", str(args.port)]
+    try:
+        return subprocess.call(cmd, env=env, cwd=app.parent)
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        raise GeonewsError(f"Cannot start streamlit: {exc}") from exc
+
+
+def cmd_build_gazetteer(args) -> int:
+    mod = _load("geonews.gazetteer", "build-gazetteer")
+    result = mod.build(args.output) if args.output else mod.build()
+    print(f"gazetteer built{f': {result}' if result is not None else ''}")
+    return 0
+
+
+def _load(module: str, command: str):
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            raise GeonewsError(
+                f"'{command}' is not available: {module} is not part of this install yet."
+            ) from None
+        raise
+
+
+def _passthrough(command: str, rest: list[str]) -> int:
+    mod = _load(PASSTHROUGH[command], command)
+    code = mod.main(rest)
+    return int(code or 0)
+
+
+# -- parser --------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    db_help = "DuckDB file of the corpus (default: $GEONEWS_DB, else the data directory)"
+    parser = argparse.ArgumentParser(
+        prog="geonews",
+        description="Extract, geocode and explore the people, places and dates in news.",
+    )
+    parser.add_argument("--version", action="version", version=f"geonews {geonews.__version__}")
+    parser.add_argument("--db", help=db_help)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # A subcommand's --db overrides the global one without resetting it when absent.
+    db_parent = argparse.ArgumentParser(add_help=False)
+    db_parent.add_argument("--db", default=argparse.SUPPRESS, help=db_help)
+
+    p = sub.add_parser(
+        "analyze",
+        help="analyse articles without storing them; JSON lines out",
+        description="Analyse a .txt file (one article), a .jsonl file (one per line) or "
+        "'-' (stdin text); write one JSON object per article.",
+    )
+    p.add_argument("input", help=".txt, .jsonl (also .json, .csv, .html) file, or - for stdin")
+    p.add_argument("--output", "-o", help="write JSON lines here instead of stdout")
+    p.add_argument(
+        "--published",
+        type=_date_arg,
+        help="publication date YYYY-MM-DD (sets it for text; fills missing ones in JSONL)",
+    )
+    p.add_argument("--explain", action="store_true", help="include the candidates of each place")
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("ingest", parents=[db_parent], help="analyse files and store them")
+    p.add_argument("paths", nargs="+", help="files, directories or glob patterns")
+    p.add_argument("--batch-size", type=_positive, default=32, help="articles per transaction")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("stats", parents=[db_parent], help="counts of the stored corpus")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("serve", parents=[db_parent], help="run the Streamlit dashboard")
+    p.add_argument("--port", type=int, help="port (default: streamlit's, 8501)")
+    p.set_defaults(func=cmd_serve)
+
+    for name, module in PASSTHROUGH.items():
+        sub.add_parser(name, add_help=False, help=f"evaluation ({module}); see '{name} -h'")
+
+    p = sub.add_parser("build-gazetteer", help="build the offline gazetteer index")
+    p.add_argument("--output", help="where to write it (default: the cache directory)")
+    p.set_defaults(func=cmd_build_gazetteer)
+    return parser
+
+
+def _split_passthrough(argv: list[str]) -> tuple[list[str], str, list[str]] | None:
+    """(global options, command, its arguments) when the command is eval or eval-ner."""
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok == "--db":
+            i += 2
+        elif tok.startswith("-"):
+            i += 1
+        else:
+            return (argv[:i], tok, argv[i + 1 :]) if tok in PASSTHROUGH else None
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        split = _split_passthrough(argv)
+        if split is not None:
+            head, command, rest = split
+            args = build_parser().parse_args([*head, "stats"])  # validates global options
+            if args.db:
+                os.environ["GEONEWS_DB"] = args.db
+            return _passthrough(command, rest)
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except GeonewsError as exc:
+        print(f"geonews: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("geonews: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        try:
+            # Point stdout at devnull so the interpreter's final flush is silent.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
+        return 1

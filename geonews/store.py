@@ -1,0 +1,715 @@
+"""The corpus in DuckDB: articles, entity mentions, places and dates.
+
+    with Store.open(path) as store:      # default: settings.db_path()
+        store.add(analysis)              # False if the same content is stored already
+        store.add_many(analyses)         # one transaction: (added, skipped)
+        store.stats()                    # {"articles", "mentions", "entities", "places", ...}
+
+Tables (``SCHEMA_VERSION`` 1; columns ``start``/``"end"`` are character offsets
+into ``articles.text``; ``"end"`` is a SQL keyword, so quote it):
+
+- ``articles(id, ref, title, url, source, published, text, added_at)``: ``id`` is
+  the content hash (``Article.hash``), so re-ingesting changes nothing; ``ref``
+  the article's own id as read (equal to ``id`` when it had none).
+- ``entities(id, name, label)``: corpus-wide canonical entities. ``id`` is
+  ``"<coarse label>:<canonical key>"``; coarse labels: PERSON, ORG, PLACE (GPE,
+  LOC, FAC), GROUP (NORP), EVENT, OTHER. ``name`` the first canonical name seen.
+- ``mentions(article_id, start, "end", text, label, entity, entity_id, sentence)``:
+  every span, DATE and numbers included; ``entity_id`` is NULL for those.
+- ``places(id, name, lat, lon, country_code, kind)``: ``id`` the gazetteer id, or
+  ``"name:<key>"`` for a place without one.
+- ``mention_places(article_id, place_id, start, "end", text, confidence, reason)``.
+- ``dates(article_id, start, "end", text, date, precision)``.
+- ``geocode_overrides(id, name, article_id, place_id, lat, lon, created_at)``.
+- ``geocode_cache(provider, query, lat, lon, response, created_at)``.
+- view ``entity_summary(id, name, label, mentions, articles, first_seen, last_seen)``.
+
+Threads: reads use their own cursor; writes are serialised by a lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from geonews import settings
+from geonews.errors import StoreError
+from geonews.models import Analysis, Article, DateMention, Mention, Place, Span
+
+SCHEMA_VERSION = 1
+
+# Labels that name something; numbers, dates and the like get no entity.
+COARSE_LABELS = {
+    "PERSON": "PERSON",
+    "PER": "PERSON",
+    "ORG": "ORG",
+    "GPE": "PLACE",
+    "LOC": "PLACE",
+    "FAC": "PLACE",
+    "NORP": "GROUP",
+    "EVENT": "EVENT",
+    "PRODUCT": "OTHER",
+    "WORK_OF_ART": "OTHER",
+    "LAW": "OTHER",
+    "LANGUAGE": "OTHER",
+    "MISC": "OTHER",
+}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id VARCHAR PRIMARY KEY,
+    ref VARCHAR,
+    title VARCHAR,
+    url VARCHAR,
+    source VARCHAR,
+    published DATE,
+    text VARCHAR NOT NULL,
+    added_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entities (
+    id VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    label VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS mentions (
+    article_id VARCHAR NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text VARCHAR NOT NULL,
+    label VARCHAR NOT NULL,
+    entity VARCHAR,
+    entity_id VARCHAR,
+    sentence INTEGER
+);
+CREATE TABLE IF NOT EXISTS places (
+    id VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    lat DOUBLE,
+    lon DOUBLE,
+    country_code VARCHAR,
+    kind VARCHAR
+);
+CREATE TABLE IF NOT EXISTS mention_places (
+    article_id VARCHAR NOT NULL,
+    place_id VARCHAR NOT NULL,
+    start INTEGER,
+    "end" INTEGER,
+    text VARCHAR,
+    confidence DOUBLE,
+    reason VARCHAR
+);
+CREATE TABLE IF NOT EXISTS dates (
+    article_id VARCHAR NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text VARCHAR NOT NULL,
+    date DATE,
+    precision VARCHAR
+);
+CREATE SEQUENCE IF NOT EXISTS geocode_overrides_seq;
+CREATE TABLE IF NOT EXISTS geocode_overrides (
+    id INTEGER PRIMARY KEY DEFAULT nextval('geocode_overrides_seq'),
+    name VARCHAR NOT NULL,
+    article_id VARCHAR,
+    place_id VARCHAR,
+    lat DOUBLE,
+    lon DOUBLE,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS geocode_cache (
+    provider VARCHAR NOT NULL,
+    query VARCHAR NOT NULL,
+    lat DOUBLE,
+    lon DOUBLE,
+    response VARCHAR,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (provider, query)
+);
+CREATE INDEX IF NOT EXISTS mentions_article ON mentions (article_id);
+CREATE INDEX IF NOT EXISTS mentions_entity ON mentions (entity_id);
+CREATE INDEX IF NOT EXISTS mention_places_article ON mention_places (article_id);
+CREATE INDEX IF NOT EXISTS mention_places_place ON mention_places (place_id);
+CREATE INDEX IF NOT EXISTS dates_article ON dates (article_id);
+CREATE OR REPLACE VIEW entity_summary AS
+    SELECT e.id, e.name, e.label,
+           count(*) AS mentions,
+           count(DISTINCT m.article_id) AS articles,
+           min(a.published) AS first_seen,
+           max(a.published) AS last_seen
+    FROM entities e
+    JOIN mentions m ON m.entity_id = e.id
+    JOIN articles a ON a.id = m.article_id
+    GROUP BY e.id, e.name, e.label;
+"""
+
+
+def _fallback_key(name: str) -> str:
+    key = " ".join(name.casefold().replace("\u2019", "'").split())
+    for prefix in ("the ",):
+        if key.startswith(prefix):
+            key = key[len(prefix) :]
+    return key.strip(" .,'\"")
+
+
+def canonical_key(name: str, label: str | None = None) -> str:
+    """The key that makes two canonical names one entity (nlp's, when it has one)."""
+    try:
+        from geonews import nlp
+
+        fn = getattr(nlp, "canonical_key", None)
+    except Exception:  # nlp unimportable (model package broken): still store
+        fn = None
+    try:
+        key = fn(name, label) if fn is not None else _fallback_key(name)
+    except TypeError:  # an older nlp.canonical_key(name)
+        key = fn(name)
+    return key or _fallback_key(name) or name
+
+
+def coarse_label(label: str) -> str | None:
+    """PERSON, ORG, PLACE, GROUP, EVENT or OTHER; None for dates, numbers and the like."""
+    return COARSE_LABELS.get(label)
+
+
+def entity_id(name: str, label: str) -> str | None:
+    coarse = coarse_label(label)
+    if coarse is None or not name.strip():
+        return None
+    return f"{coarse}:{canonical_key(name, label)}"
+
+
+def place_id(place: Place) -> str:
+    return place.id or f"name:{_fallback_key(place.name)}"
+
+
+def _iso_date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+# Arrow schemas of the rows written per batch (column order = table order).
+_ARTICLES = pa.schema(
+    [
+        ("id", pa.string()),
+        ("ref", pa.string()),
+        ("title", pa.string()),
+        ("url", pa.string()),
+        ("source", pa.string()),
+        ("published", pa.date32()),
+        ("text", pa.string()),
+        ("added_at", pa.timestamp("us")),
+    ]
+)
+_ENTITIES = pa.schema([("id", pa.string()), ("name", pa.string()), ("label", pa.string())])
+_MENTIONS = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("start", pa.int32()),
+        ("end", pa.int32()),
+        ("text", pa.string()),
+        ("label", pa.string()),
+        ("entity", pa.string()),
+        ("entity_id", pa.string()),
+        ("sentence", pa.int32()),
+    ]
+)
+_PLACES = pa.schema(
+    [
+        ("id", pa.string()),
+        ("name", pa.string()),
+        ("lat", pa.float64()),
+        ("lon", pa.float64()),
+        ("country_code", pa.string()),
+        ("kind", pa.string()),
+    ]
+)
+_MENTION_PLACES = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("place_id", pa.string()),
+        ("start", pa.int32()),
+        ("end", pa.int32()),
+        ("text", pa.string()),
+        ("confidence", pa.float64()),
+        ("reason", pa.string()),
+    ]
+)
+_DATES = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("start", pa.int32()),
+        ("end", pa.int32()),
+        ("text", pa.string()),
+        ("date", pa.date32()),
+        ("precision", pa.string()),
+    ]
+)
+
+
+class _Batch:
+    """Rows of the new analyses of one add_many call, table by table."""
+
+    def __init__(self):
+        self.articles: list[dict] = []
+        self.entities: dict[str, dict] = {}
+        self.mentions: list[dict] = []
+        self.places: dict[str, dict] = {}
+        self.mention_places: list[dict] = []
+        self.dates: list[dict] = []
+
+    def add(self, analysis: Analysis, now: dt.datetime) -> None:
+        a = analysis.article
+        aid = a.hash
+        self.articles.append(
+            {
+                "id": aid,
+                "ref": a.id or aid,
+                "title": a.title,
+                "url": a.url,
+                "source": a.source,
+                "published": a.published,
+                "text": a.text,
+                "added_at": now,
+            }
+        )
+        for m in analysis.entities:
+            eid = entity_id(m.entity or m.text, m.label)
+            if eid is not None and eid not in self.entities:
+                self.entities[eid] = {
+                    "id": eid,
+                    "name": m.entity or m.text,
+                    "label": coarse_label(m.label),
+                }
+            self.mentions.append(
+                {
+                    "article_id": aid,
+                    "start": m.start,
+                    "end": m.end,
+                    "text": m.text,
+                    "label": m.label,
+                    "entity": m.entity,
+                    "entity_id": eid,
+                    "sentence": m.sentence,
+                }
+            )
+        for p in analysis.places:
+            pid = place_id(p)
+            self.places.setdefault(
+                pid,
+                {
+                    "id": pid,
+                    "name": p.name,
+                    "lat": p.lat,
+                    "lon": p.lon,
+                    "country_code": p.country_code,
+                    "kind": p.kind,
+                },
+            )
+            spans = p.mentions or [None]
+            for s in spans:
+                self.mention_places.append(
+                    {
+                        "article_id": aid,
+                        "place_id": pid,
+                        "start": s.start if s else None,
+                        "end": s.end if s else None,
+                        "text": s.text if s else None,
+                        "confidence": p.confidence,
+                        "reason": p.reason,
+                    }
+                )
+        for d in analysis.dates:
+            self.dates.append(
+                {
+                    "article_id": aid,
+                    "start": d.start,
+                    "end": d.end,
+                    "text": d.text,
+                    "date": _iso_date(d.date),
+                    "precision": d.precision,
+                }
+            )
+
+    def tables(self):
+        """(table, rows, arrow schema, insert verb) in write order."""
+        yield "articles", self.articles, _ARTICLES, "INSERT INTO"
+        yield "entities", list(self.entities.values()), _ENTITIES, "INSERT OR IGNORE INTO"
+        yield "mentions", self.mentions, _MENTIONS, "INSERT INTO"
+        yield "places", list(self.places.values()), _PLACES, "INSERT OR IGNORE INTO"
+        yield "mention_places", self.mention_places, _MENTION_PLACES, "INSERT INTO"
+        yield "dates", self.dates, _DATES, "INSERT INTO"
+
+
+class Store:
+    """A geonews corpus in one DuckDB file."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None, *, read_only: bool):
+        self._con = con
+        self.path = path
+        self.read_only = read_only
+        self._lock = threading.RLock()
+
+    # -- opening ---------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path=None, *, read_only: bool = False) -> Store:
+        """Open (creating it and its folder if needed) the store at ``path``.
+
+        ``path`` defaults to ``settings.db_path()``; ``":memory:"`` gives a
+        throw-away store. Raises StoreError when the file cannot be opened
+        (locked by another process, not a DuckDB file, newer schema).
+        """
+        if path is None:
+            path = settings.db_path()
+        memory = str(path) == ":memory:"
+        p = None if memory else Path(path).expanduser()
+        try:
+            if p is not None:
+                if read_only and not p.exists():
+                    raise StoreError(f"No geonews database at {p}; ingest some articles first.")
+                p.parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(":memory:" if memory else str(p), read_only=read_only)
+        except StoreError:
+            raise
+        except (duckdb.Error, OSError) as exc:
+            raise StoreError(f"Cannot open the database {path}: {exc}") from exc
+        store = cls(con, p, read_only=read_only)
+        try:
+            store._migrate()
+        except BaseException:
+            con.close()
+            raise
+        return store
+
+    def _migrate(self) -> None:
+        try:
+            cur = self._con.cursor()
+            if self.read_only:
+                version = self._version(cur)
+                if version is None:
+                    raise StoreError(f"{self.path} is not a geonews database.")
+            else:
+                cur.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version "
+                    "(version INTEGER NOT NULL, applied_at TIMESTAMP DEFAULT current_timestamp)"
+                )
+                version = self._version(cur)
+                if version is None or version <= SCHEMA_VERSION:
+                    cur.execute("BEGIN TRANSACTION")
+                    cur.execute(_SCHEMA)
+                    if version is None:
+                        cur.execute(
+                            "INSERT INTO schema_version (version) VALUES (?)", [SCHEMA_VERSION]
+                        )
+                    cur.execute("COMMIT")
+                    version = SCHEMA_VERSION
+        except duckdb.Error as exc:
+            raise StoreError(f"Cannot prepare the database {self.path}: {exc}") from exc
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}; this geonews reads up to "
+                f"{SCHEMA_VERSION}. Upgrade geonews."
+            )
+
+    @staticmethod
+    def _version(cur) -> int | None:
+        exists = cur.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        ).fetchone()[0]
+        if not exists:
+            return None
+        row = cur.execute("SELECT max(version) FROM schema_version").fetchone()
+        return row[0] if row else None
+
+    @property
+    def schema_version(self) -> int | None:
+        return self._version(self.cursor())
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own for one thread's reads (DuckDB's thread-safe way)."""
+        if self._con is None:
+            raise StoreError("The store is closed.")
+        return self._con.cursor()
+
+    def query(self, sql: str, params=None):
+        """Run a read query; the result as a pandas DataFrame."""
+        try:
+            return self.cursor().execute(sql, params or []).df()
+        except duckdb.Error as exc:
+            raise StoreError(f"Query failed: {exc}") from exc
+
+    # -- writing ---------------------------------------------------------------
+
+    def add(self, analysis: Analysis) -> bool:
+        """Store one analysed article; False if the same content is stored already."""
+        added, _ = self.add_many([analysis])
+        return added == 1
+
+    def add_many(self, analyses: Iterable[Analysis]) -> tuple[int, int]:
+        """Store analyses in ONE transaction: (added, skipped as already stored).
+
+        On any failure the whole batch is rolled back (StoreError); what was
+        stored before stays.
+        """
+        analyses = list(analyses)
+        if not analyses:
+            return 0, 0
+        if self.read_only:
+            raise StoreError("The store is open read-only.")
+        with self._lock:
+            cur = self.cursor()
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                ids = list(dict.fromkeys(a.article.hash for a in analyses))
+                existing = {
+                    r[0]
+                    for r in cur.execute(
+                        "SELECT id FROM articles WHERE list_contains(?, id)", [ids]
+                    ).fetchall()
+                }
+                batch, seen, now = _Batch(), set(existing), dt.datetime.now()
+                for analysis in analyses:
+                    aid = analysis.article.hash
+                    if aid in seen:
+                        continue
+                    seen.add(aid)
+                    batch.add(analysis, now)
+                for table, rows, schema, verb in batch.tables():
+                    if rows:
+                        data = pa.Table.from_pylist(rows, schema=schema)
+                        cur.register("_batch_rows", data)
+                        try:
+                            cur.execute(f"{verb} {table} SELECT * FROM _batch_rows")
+                        finally:
+                            cur.unregister("_batch_rows")
+                cur.execute("COMMIT")
+            except BaseException as exc:
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                if isinstance(exc, duckdb.Error | pa.ArrowException | TypeError | ValueError):
+                    raise StoreError(f"Could not store the batch (nothing written): {exc}") from exc
+                raise
+            finally:
+                cur.close()
+        added = len(batch.articles)
+        return added, len(analyses) - added
+
+    def delete_article(self, article_id: str) -> bool:
+        """Remove an article and everything found in it; False if it was not stored."""
+        with self._lock:
+            cur = self.cursor()
+            try:
+                aid = self._resolve_id(cur, article_id)
+                if aid is None:
+                    return False
+                cur.execute("BEGIN TRANSACTION")
+                for table in ("mentions", "mention_places", "dates"):
+                    cur.execute(f"DELETE FROM {table} WHERE article_id = ?", [aid])
+                cur.execute("DELETE FROM articles WHERE id = ?", [aid])
+                cur.execute(
+                    "DELETE FROM entities WHERE id NOT IN "
+                    "(SELECT entity_id FROM mentions WHERE entity_id IS NOT NULL)"
+                )
+                cur.execute(
+                    "DELETE FROM places WHERE id NOT IN (SELECT place_id FROM mention_places) "
+                    "AND id NOT IN (SELECT place_id FROM geocode_overrides "
+                    "WHERE place_id IS NOT NULL)"
+                )
+                cur.execute("COMMIT")
+                return True
+            except duckdb.Error as exc:
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                raise StoreError(f"Could not delete {article_id}: {exc}") from exc
+            finally:
+                cur.close()
+
+    def set_override(
+        self,
+        name: str,
+        *,
+        place_id: str | None = None,
+        lat: float | None = None,
+        lon: float | None = None,
+        article_id: str | None = None,
+    ) -> int:
+        """Record a user correction: ``name`` (in one article, or everywhere) is this place."""
+        if place_id is None and (lat is None or lon is None):
+            raise StoreError("An override needs a place id or both lat and lon.")
+        with self._lock:
+            try:
+                row = (
+                    self.cursor()
+                    .execute(
+                        "INSERT INTO geocode_overrides (name, article_id, place_id, lat, lon) "
+                        "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                        [name, article_id, place_id, lat, lon],
+                    )
+                    .fetchone()
+                )
+            except duckdb.Error as exc:
+                raise StoreError(f"Could not save the override: {exc}") from exc
+        return row[0]
+
+    def overrides(self):
+        """The geocode overrides, newest first (DataFrame)."""
+        return self.query("SELECT * FROM geocode_overrides ORDER BY created_at DESC, id DESC")
+
+    # -- reading ---------------------------------------------------------------
+
+    @staticmethod
+    def _resolve_id(cur, article_id: str) -> str | None:
+        row = cur.execute(
+            "SELECT id FROM articles WHERE id = ? OR ref = ? ORDER BY id = ? DESC LIMIT 1",
+            [article_id, article_id, article_id],
+        ).fetchone()
+        return row[0] if row else None
+
+    def has(self, article_id: str) -> bool:
+        """Whether an article is stored, by content hash or by its own id."""
+        return self._resolve_id(self.cursor(), article_id) is not None
+
+    def stats(self) -> dict:
+        """Counts: articles, mentions, entities (distinct canonical), places (distinct), dates."""
+        cur = self.cursor()
+        out = {}
+        for key, sql in (
+            ("articles", "SELECT count(*) FROM articles"),
+            ("mentions", "SELECT count(*) FROM mentions"),
+            ("entities", "SELECT count(*) FROM entities"),
+            ("places", "SELECT count(DISTINCT place_id) FROM mention_places"),
+            ("dates", "SELECT count(*) FROM dates"),
+        ):
+            out[key] = int(cur.execute(sql).fetchone()[0])
+        return out
+
+    def articles(self):
+        """One row per article (no text): id, ref, title, url, source, published,
+        added_at, chars, mentions, places; newest publication first."""
+        return self.query(
+            """
+            SELECT a.id, a.ref, a.title, a.url, a.source, a.published, a.added_at,
+                   length(a.text) AS chars,
+                   (SELECT count(*) FROM mentions m WHERE m.article_id = a.id) AS mentions,
+                   (SELECT count(DISTINCT place_id) FROM mention_places p
+                     WHERE p.article_id = a.id) AS places
+            FROM articles a
+            ORDER BY a.published DESC NULLS LAST, a.added_at DESC, a.id
+            """
+        )
+
+    def entities(self):
+        """Canonical entities with mention and article counts, first and last seen."""
+        return self.query(
+            """
+            SELECT e.id, e.name, e.label,
+                   coalesce(s.mentions, 0) AS mentions, coalesce(s.articles, 0) AS articles,
+                   s.first_seen, s.last_seen
+            FROM entities e LEFT JOIN entity_summary s USING (id)
+            ORDER BY mentions DESC, e.name
+            """
+        )
+
+    def places(self):
+        """Distinct places with how many mentions and articles name them."""
+        return self.query(
+            """
+            SELECT p.*, count(mp.place_id) AS mentions,
+                   count(DISTINCT mp.article_id) AS articles
+            FROM places p LEFT JOIN mention_places mp ON mp.place_id = p.id
+            GROUP BY ALL
+            ORDER BY mentions DESC, p.name
+            """
+        )
+
+    def get_article(self, article_id: str) -> Article | None:
+        cur = self.cursor()
+        row = cur.execute(
+            "SELECT id, ref, title, url, source, published, text FROM articles "
+            "WHERE id = ? OR ref = ? ORDER BY id = ? DESC LIMIT 1",
+            [article_id, article_id, article_id],
+        ).fetchone()
+        if row is None:
+            return None
+        _id, ref, title, url, source, published, text = row
+        return Article(
+            text=text, id=ref or _id, title=title, url=url, source=source, published=published
+        )
+
+    def get_analysis(self, article_id: str) -> Analysis | None:
+        """The stored analysis of an article (by hash or its own id); None if absent.
+
+        Place candidates (``--explain``) are not stored.
+        """
+        cur = self.cursor()
+        aid = self._resolve_id(cur, article_id)
+        if aid is None:
+            return None
+        article = self.get_article(aid)
+        mentions = [
+            Mention(text, label, start, end, entity if entity is not None else text, sentence or 0)
+            for text, label, start, end, entity, sentence in cur.execute(
+                'SELECT text, label, start, "end", entity, sentence FROM mentions '
+                'WHERE article_id = ? ORDER BY start, "end"',
+                [aid],
+            ).fetchall()
+        ]
+        places: dict[str, Place] = {}
+        rows = cur.execute(
+            'SELECT p.id, p.name, p.lat, p.lon, p.country_code, p.kind, mp.start, mp."end", '
+            "mp.text, mp.confidence, mp.reason FROM mention_places mp "
+            "JOIN places p ON p.id = mp.place_id WHERE mp.article_id = ? "
+            'ORDER BY mp.start NULLS LAST, mp."end"',
+            [aid],
+        ).fetchall()
+        for pid, name, lat, lon, cc, kind, start, end, text, confidence, reason in rows:
+            place = places.get(pid)
+            if place is None:
+                place = places[pid] = Place(
+                    name=name,
+                    lat=lat,
+                    lon=lon,
+                    country_code=cc,
+                    kind=kind,
+                    confidence=confidence or 0.0,
+                    id=None if pid.startswith("name:") else pid,
+                    reason=reason or "",
+                )
+            if start is not None:
+                place.mentions.append(Span(start, end, text))
+        dates = [
+            DateMention(text, start, end, d.isoformat() if d else None, precision)
+            for text, start, end, d, precision in cur.execute(
+                'SELECT text, start, "end", date, precision FROM dates '
+                'WHERE article_id = ? ORDER BY start, "end"',
+                [aid],
+            ).fetchall()
+        ]
+        return Analysis(
+            article=article, entities=mentions, places=list(places.values()), dates=dates
+        )
