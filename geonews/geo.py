@@ -1,16 +1,613 @@
-"""Geo stage: recognise and resolve places.
+"""Geo stage: recognise place names in an article and resolve them with the offline gazetteer.
 
-(Baseline; the geo engineer replaces this with the gazetteer-backed resolver.)
+Recognition: spaCy GPE/LOC mentions (FAC when the gazetteer knows a feature of that name),
+plus a gazetteer matcher over capitalised runs the model missed, with guards against
+sub-spans of longer names, people, organisations and ordinary capitalised words.
+
+Resolution: every candidate gets a score from its prominence (kind, population, capital),
+how the name matched (main or alternate name) and the article's context (countries named
+or implied by demonyms, "X, Y" and "X in Y" patterns, admin-1 coherence, distance to the
+other places). The best candidate wins when it is clearly ahead; otherwise the place is
+kept without coordinates (abstention). One Place per distinct location.
 """
 
 from __future__ import annotations
 
-from geonews.models import Mention, Place
+import functools
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from geonews import gazetteer as gz
+from geonews.gazetteer import GazEntry, Gazetteer, normalize
+from geonews.models import Candidate, Mention, Place, Span
+
+PLACE_LABELS = frozenset({"GPE", "LOC"})
+BLOCK_LABELS = frozenset({"PERSON", "ORG", "NORP", "WORK_OF_ART", "PRODUCT", "EVENT", "LAW"})
+MAX_CANDIDATES = 25
+TOP_K = 5
+
+# Words that end a longer geographic name: "Jordan Valley" is not "Jordan".
+GENERIC_TAILS = frozenset(
+    "valley river basin mountains mountain mount heights hills hill strip sea gulf bay lake "
+    "island islands peninsula desert plateau plain plains coast canal straits strait county "
+    "province region district city street avenue road square airport station bridge park "
+    "university college school hospital church mosque temple cathedral palace tower stadium "
+    "forest delta falls beach harbour harbor port club fc party times post herald journal "
+    "news tribune council court house senate ministry army police bank".split()
+)
+# Words that may be dropped from a name: "the Sochi region" is Sochi.
+ADMIN_WORDS = frozenset("region province district city county state governorate oblast".split())
+# Capitalised words that open a sentence or a title but are no places.
+_TITLES = frozenset(
+    "mr mrs ms dr president prime minister king queen prince princess general gen sen "
+    "senator rep governor gov mayor judge pope saint sheikh lord lady sir".split()
+)
+
+# AP-style US state abbreviations used in datelines and "City, St." patterns.
+US_STATE_ABBR = {
+    "ala": "AL", "ariz": "AZ", "ark": "AR", "calif": "CA", "cal": "CA", "colo": "CO",
+    "conn": "CT", "del": "DE", "fla": "FL", "ga": "GA", "ill": "IL", "ind": "IN", "kan": "KS",
+    "kans": "KS", "ky": "KY", "la": "LA", "md": "MD", "mass": "MA", "mich": "MI", "minn": "MN",
+    "miss": "MS", "mo": "MO", "mont": "MT", "neb": "NE", "nebr": "NE", "nev": "NV",
+    "nh": "NH", "nj": "NJ", "nm": "NM", "ny": "NY", "nc": "NC", "nd": "ND", "okla": "OK",
+    "ore": "OR", "pa": "PA", "ri": "RI", "sc": "SC", "sd": "SD", "tenn": "TN", "tex": "TX",
+    "vt": "VT", "va": "VA", "wash": "WA", "wva": "WV", "wis": "WI", "wyo": "WY", "dc": "DC",
+}  # fmt: skip
+
+KIND_PRIOR = {
+    "country": 8.5,
+    "continent": 8.0,
+    "water": 6.5,
+    "region": 6.8,
+    "historical": 5.0,
+    "feature": 6.0,
+    "admin": -0.5,  # its population is the sum of its towns: "New York" is the city
+    "city": 0.0,
+}
 
 
-def load_gazetteer():
+@functools.lru_cache(maxsize=1)
+def load_gazetteer() -> Gazetteer:
+    """The offline gazetteer, built on first use and cached for the process."""
+    return gz.load()
+
+
+# --------------------------------------------------------------------------- recognition
+
+
+@dataclass
+class _Toponym:
+    start: int
+    end: int
+    text: str
+    key: str
+    label: str
+    sentence: int = 0
+    alt: str | None = None  # canonical entity name to try when the text finds nothing
+    fixed: str | None = None  # gazetteer id a demonym stands for
+
+
+@dataclass
+class _Resolved:
+    entry: GazEntry | None
+    confidence: float
+    reason: str
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+_POSS = re.compile(r"(?:['\u2019]s?|\s+)$")
+_LEAD = re.compile(r"^(?:the|The|THE)\s+")
+
+
+def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Trim a leading "the", a trailing possessive and punctuation from a span."""
+    s = text[start:end]
+    m = _LEAD.match(s)
+    if m:
+        start += m.end()
+    while end > start:
+        s = text[start:end]
+        m = _POSS.search(s)
+        if m and m.start() > 0:
+            end = start + m.start()
+            continue
+        if s[-1] in ",;:!?)\"'\u201d":
+            end -= 1
+            continue
+        break
+    while start < end and text[start] in "(\"'\u201c":
+        start += 1
+    return start, end
+
+
+def _next_word(text: str, end: int) -> str:
+    m = re.match(r"[ \t]+([A-Z][\w\-]*)", text[end : end + 40])
+    return m.group(1) if m else ""
+
+
+def _usable(entries: list[GazEntry], *, strict: bool) -> bool:
+    """Whether a name is worth proposing as a place the model missed."""
+    for e in entries[:MAX_CANDIDATES]:
+        if e.kind in ("country", "continent", "water", "region", "historical", "feature"):
+            return True
+        if e.kind == "admin" and e.id.startswith("a1:"):
+            return True
+        if e.kind == "city" and e.population >= (100_000 if strict else 15_000):
+            return True
+    return False
+
+
+def _recognise(doc, mentions: list[Mention], gaz: Gazetteer, *, match: bool) -> list[_Toponym]:
+    text = doc.text
+    out: list[_Toponym] = []
+    covered = bytearray(len(text) + 1)
+    for m in mentions:
+        if m.label in PLACE_LABELS or m.label == "FAC":
+            s, e = _clean_span(text, m.start, m.end)
+            if e <= s:
+                continue
+            surface = text[s:e]
+            key = normalize(surface)
+            if not key:
+                continue
+            if m.label == "FAC":
+                hits = gaz.lookup(surface)
+                if not any(h.kind in ("water", "feature", "region") for h in hits):
+                    continue
+            tail = _next_word(text, e)
+            if tail and tail.lower() in GENERIC_TAILS:
+                longer = f"{surface} {tail}"
+                if gaz.lookup(longer):
+                    e = e + text[e:].index(tail) + len(tail)
+                    surface, key = text[s:e], normalize(longer)
+                else:
+                    continue  # "Jordan" of "Jordan Valley": not the country
+            alt = m.entity if m.entity and normalize(m.entity) != key else None
+            fixed = None
+            if not gaz.lookup(surface) and (not alt or not gaz.lookup(alt)):
+                fixed = _demonym_place(gaz, surface)  # "Russian" tagged as a place
+            out.append(_Toponym(s, e, surface, fixed or key, m.label, m.sentence, alt, fixed))
+            covered[m.start : m.end] = b"\x01" * (m.end - m.start)
+        elif m.label == "NORP" and (fixed := _demonym_place(gaz, m.text)):
+            s, e = _clean_span(text, m.start, m.end)
+            out.append(_Toponym(s, e, text[s:e], fixed, "NORP", m.sentence, fixed=fixed))
+            covered[m.start : m.end] = b"\x01" * (m.end - m.start)
+        elif m.label in BLOCK_LABELS:
+            covered[m.start : m.end] = b"\x01" * (m.end - m.start)
+    if match:
+        out.extend(_match_missed(doc, gaz, covered, mentions))
+    out.sort(key=lambda t: t.start)
+    return out
+
+
+CONTINENT_DEMONYMS = {
+    "european": "ct:EU",
+    "african": "ct:AF",
+    "asian": "ct:AS",
+    "north american": "ct:NA",
+    "south american": "ct:SA",
+}
+
+
+def _demonym_place(gaz: Gazetteer, text: str) -> str | None:
+    """Gazetteer id of the country (or continent) a demonym names: "Israeli" -> "cc:IL"."""
+    k = normalize(text)
+    if k in CONTINENT_DEMONYMS or k.rstrip("s") in CONTINENT_DEMONYMS:
+        return CONTINENT_DEMONYMS.get(k) or CONTINENT_DEMONYMS[k.rstrip("s")]
+    cc = gaz.demonym(text)
+    return f"cc:{cc}" if cc and gaz.country(cc) else None
+
+
+def _sentence_of(mentions: list[Mention], pos: int) -> int:
+    best = 0
+    for m in mentions:
+        if m.start <= pos:
+            best = m.sentence
+        else:
+            break
+    return best
+
+
+def _match_missed(doc, gaz: Gazetteer, covered: bytearray, mentions) -> list[_Toponym]:
+    """Capitalised runs the model left untagged that name a prominent place."""
+    text = doc.text
+    out = []
+    run: list = []
+
+    def flush() -> None:
+        if not run:
+            return
+        s, e = run[0].idx, run[-1].idx + len(run[-1].text)
+        surface = text[s:e]
+        first = run[0]
+        if any(covered[s:e]):
+            return
+        prev = doc[first.i - 1] if first.i > 0 else None
+        if prev is not None and prev.text.lower().rstrip(".") in _TITLES:
+            return
+        entries = gaz.lookup(surface)
+        if not entries:
+            return
+        single = len(run) == 1
+        sent_start = first.is_sent_start or (prev is not None and prev.text in "\"'\u201c(-\u2014:")
+        # a lone capitalised word that is also an ordinary word opening a sentence
+        strict = single and (sent_start or first.is_stop)
+        if single and first.is_stop:
+            return
+        if single and len(surface) < 5 and not any(e.kind == "country" for e in entries):
+            return
+        if not _usable(entries, strict=strict):
+            return
+        if (
+            surface.isupper()
+            and len(surface) <= 3
+            and not any(e.kind == "country" for e in entries)
+        ):
+            return
+        out.append(_Toponym(s, e, surface, normalize(surface), "MATCH", 0))
+
+    for tok in doc:
+        t = tok.text
+        ok = (t[:1].isupper() and (tok.is_title or tok.is_upper or "." in t)) and not tok.is_punct
+        if ok and run and tok.is_sent_start:
+            flush()
+            run = []
+        if ok:
+            run.append(tok)
+        elif run and t.lower() in ("of", "de", "del", "al", "el") and len(run) < 3:
+            run.append(tok)
+        else:
+            while run and not run[-1].text[:1].isupper():
+                run.pop()
+            flush()
+            run = []
+    while run and not run[-1].text[:1].isupper():
+        run.pop()
+    flush()
+    for t in out:
+        t.sentence = _sentence_of(mentions, t.start)
+    return out
+
+
+# --------------------------------------------------------------------------- context
+
+_AFTER_COMMA = re.compile(r"\s*,\s*((?:[A-Z][\w.'\-]*\.?)(?:\s+[A-Z][\w.'\-]*)?)")
+_IN_BEFORE = re.compile(r"\b(?:in|of|near|outside|from)\s+$")
+
+
+@dataclass
+class _Context:
+    countries: Counter = field(default_factory=Counter)
+    admins: Counter = field(default_factory=Counter)  # (cc, admin1)
+    anchors: list[tuple[str, float, float]] = field(default_factory=list)
+    anchor_areas: Counter = field(
+        default_factory=Counter
+    )  # (cc, admin1) of the confidently placed towns
+    forced: dict[int, tuple[str, str | None]] = field(default_factory=dict)  # start -> (cc, a1)
+
+
+def _container(gaz: Gazetteer, name: str) -> tuple[str, str | None] | None:
+    """The (country, admin1) a name like "Fla." or "Texas" or "Lebanon" stands for."""
+    k = normalize(name)
+    if k.replace(" ", "") in US_STATE_ABBR and (name.endswith(".") or len(k) == 2):
+        return ("US", US_STATE_ABBR[k.replace(" ", "")])
+    for e in gaz.lookup(name)[:MAX_CANDIDATES]:
+        if e.kind == "country":
+            return (e.country_code, None)
+    for e in gaz.lookup(name)[:MAX_CANDIDATES]:
+        if e.kind == "admin" and e.id.startswith("a1:"):
+            return (e.country_code, e.admin1)
     return None
 
 
-def geoparse(doc, mentions: list[Mention], *, gazetteer, explain: bool = False) -> list[Place]:
-    return []
+def _context(doc, mentions, tops: list[_Toponym], gaz: Gazetteer) -> _Context:
+    ctx = _Context()
+    text = doc.text
+    for m in mentions:
+        if m.label == "NORP":
+            cc = gaz.demonym(m.text)
+            if cc:
+                ctx.countries[cc] += 1
+    for t in tops:
+        entries = gaz.lookup(t.text)
+        if entries and entries[0].kind == "country" and _primary_is(entries, t.text):
+            ctx.countries[entries[0].country_code] += 2
+        m = _AFTER_COMMA.match(text, t.end)
+        if m:
+            c = _container(gaz, m.group(1).rstrip(",")) or _container(
+                gaz, m.group(1).split()[0].rstrip(",")
+            )
+            if c and normalize(m.group(1)) != t.key:
+                ctx.forced[t.start] = c
+                ctx.countries[c[0]] += 1
+                if c[1]:
+                    ctx.admins[c] += 1
+    return ctx
+
+
+def _primary_is(entries: list[GazEntry], text: str) -> bool:
+    """The first entry is the only entry of a prominent kind (no competing country/admin)."""
+    top = entries[0]
+    rivals = [e for e in entries[1:] if e.kind in ("country", "admin", "continent")]
+    return not rivals and (len(entries) == 1 or top.kind == "country")
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _prior(e: GazEntry, primary: bool) -> tuple[float, tuple[str, ...]]:
+    reasons = []
+    s = KIND_PRIOR.get(e.kind, 0.0)
+    if e.kind == "country":
+        reasons.append("a country")
+    elif e.kind in ("continent", "water", "region", "historical", "feature"):
+        reasons.append(f"a {e.kind}" if e.source.startswith("curated") is False else "curated")
+        if e.source.startswith("curated"):
+            s += 1.5
+    if e.population:
+        s += math.log10(e.population + 1)
+        if e.kind in ("city", "admin") and e.population > 50_000:
+            reasons.append(f"population {e.population:,}")
+    if e.kind == "admin":
+        reasons.append("first-level division" if e.id.startswith("a1:") else "county")
+        if e.id.startswith("a2:"):
+            s += 1.0
+    if "capital" in e.source:
+        s += 1.0
+        reasons.append("national capital")
+    if not primary:
+        s -= 1.5
+        reasons.append("alternate name")
+    return s, tuple(reasons)
+
+
+def _candidates(gaz: Gazetteer, t: _Toponym) -> list[tuple[GazEntry, bool]]:
+    return _candidates_cached(gaz, t.text, t.alt, t.key)
+
+
+@functools.lru_cache(maxsize=50_000)
+def _candidates_cached(
+    gaz: Gazetteer, text: str, alt: str | None, key: str
+) -> list[tuple[GazEntry, bool]]:
+    entries = gaz.lookup(text)
+    name = text
+    if not entries and alt:
+        entries, name = gaz.lookup(alt), alt
+    if not entries and " " in key:
+        # "the Sochi region" -> try without generic words at the ends
+        words = [w for w in key.split() if w not in ADMIN_WORDS]
+        if words and len(words) < len(key.split()):
+            name = " ".join(words)
+            entries = gaz.lookup(name)
+    return [(e, gaz.is_primary(e.id, name)) for e in entries[:MAX_CANDIDATES]]
+
+
+def _score(
+    e: GazEntry,
+    primary: bool,
+    ctx: _Context,
+    forced: tuple[str, str | None] | None,
+    key: str = "",
+) -> tuple[float, list[str]]:
+    s, base = _prior(e, primary)
+    reasons = list(base)
+    cc = e.country_code
+    if forced:
+        fcc, fa1 = forced
+        if cc == fcc and (fa1 is None or e.admin1 == fa1):
+            s += 8.0
+            reasons.append("matches the name after the comma")
+        elif e.kind not in ("country", "continent"):
+            s -= 3.0
+    if cc and ctx.countries.get(cc) and e.kind != "country":
+        n = ctx.countries[cc]
+        s += 1.2 + min(1.0, 0.25 * n)
+        reasons.append(f"{gz_country_name(cc)} is mentioned")
+    if cc and e.admin1 and ctx.admins.get((cc, e.admin1)) and e.kind == "city":
+        s += 2.0
+        reasons.append("its state/province is mentioned")
+    if e.kind == "admin" and e.id.startswith("a1:"):
+        n = sum(
+            v
+            for (c, a1, k), v in ctx.anchor_areas.items()
+            if c == cc and a1 == e.admin1 and k != key
+        )
+        if n:
+            s += 8.0 + min(3.0, n - 1.0)
+            reasons.append(f"contains {n} other place(s) in the text")
+    anchors = [(a, b) for k, a, b in ctx.anchors if k != key]
+    if anchors and e.kind in ("city", "admin"):
+        d = min(_haversine(e.lat, e.lon, a, b) for a, b in anchors)
+        if d < 1000:
+            s += 2.0 * math.exp(-d / 300)
+            if d < 300:
+                reasons.append(f"{d:.0f} km from other places in the text")
+    return s, reasons
+
+
+_COUNTRY_NAMES: dict[str, str] = {}
+
+
+def gz_country_name(cc: str) -> str:
+    return _COUNTRY_NAMES.get(cc, cc)
+
+
+def _resolve(
+    cands: list[tuple[GazEntry, bool]],
+    ctx: _Context,
+    forced: tuple[str, str | None] | None,
+    *,
+    key: str = "",
+    explain: bool,
+) -> _Resolved:
+    if not cands:
+        return _Resolved(None, 0.0, "Not in the offline gazetteer.")
+    scored = []
+    for e, primary in cands:
+        s, reasons = _score(e, primary, ctx, forced, key)
+        scored.append((s, e, reasons))
+    scored.sort(key=lambda x: -x[0])
+    if scored[0][1].kind == "admin":
+        # "Moscow", "New York": the city of the same name inside the division is meant
+        a = scored[0][1]
+        for i, (sc, e, rs) in enumerate(scored[1:], 1):
+            if e.kind == "city" and (e.country_code, e.admin1) == (a.country_code, a.admin1):
+                if sc > scored[0][0] - 3.0:
+                    scored[0], scored[i] = (scored[0][0] + 0.01, e, rs), (sc, a, scored[0][2])
+                break
+    top = scored[0][0]
+    z = sum(math.exp(s - top) for s, _, _ in scored)
+    probs = [math.exp(s - top) / z for s, _, _ in scored]
+    best_s, best, reasons = scored[0]
+    # candidates close to the winner agree with it (Moscow the city and the region)
+    conf = sum(
+        p
+        for (_, e, _), p in zip(scored, probs, strict=True)
+        if e is best or _haversine(e.lat, e.lon, best.lat, best.lon) < 100
+    )
+    # a lone weak candidate: a tiny place known only by an alternate name
+    if len(scored) == 1:
+        conf = min(0.95, 0.5 + best_s / 20)
+    cands_out = []
+    if explain:
+        for (_s, e, rs), p in zip(scored[:TOP_K], probs[:TOP_K], strict=False):
+            cands_out.append(
+                Candidate(e.id, e.name, e.lat, e.lon, e.kind, e.country_code, p, tuple(rs))
+            )
+    if conf < 0.15 or best_s < 2.0:
+        return _Resolved(
+            None,
+            conf,
+            f"Unsure: {len(scored)} candidates, best {best.name} ({best.country_code}) "
+            f"at {conf:.0%}.",
+            cands_out,
+        )
+    why = ", ".join(reasons[:3]) or "only candidate"
+    where = f"{best.name}, {gz_country_name(best.country_code)}" if best.country_code else best.name
+    if best.kind == "country":
+        where = best.name
+    reason = f"{where} ({best.kind}): {why}"
+    if len(scored) > 1:
+        reason += f"; chosen over {len(scored) - 1} other candidate(s)"
+    return _Resolved(best, conf, reason + ".", cands_out)
+
+
+def geoparse(
+    doc,
+    mentions: list[Mention],
+    *,
+    gazetteer: Gazetteer | None,
+    explain: bool = False,
+    recognize: bool = True,
+) -> list[Place]:
+    """Places of an article: one per distinct location, with every mention span.
+
+    ``recognize=False`` resolves only the given GPE/LOC mentions (no gazetteer matcher).
+    """
+    if gazetteer is None:
+        gazetteer = load_gazetteer()
+    gaz = gazetteer
+    if not _COUNTRY_NAMES:
+        _COUNTRY_NAMES.update({e.country_code: e.name for e in gaz.countries()})
+    mentions = sorted(mentions, key=lambda m: m.start)
+    tops = _recognise(doc, mentions, gaz, match=recognize)
+    if not tops:
+        return []
+    ctx = _context(doc, mentions, tops, gaz)
+    # the preceding "X in Y" pattern: "Tripoli in Lebanon"
+    text = doc.text
+    for t in tops:
+        m = re.match(
+            r"\s+in\s+((?:[A-Z][\w.'\-]*)(?:\s+[A-Z][\w.'\-]*)?)", text[t.end : t.end + 60]
+        )
+        if m and t.start not in ctx.forced:
+            c = _container(gaz, m.group(1))
+            if c and c[1] is None and normalize(m.group(1)) != t.key:
+                ctx.forced[t.start] = c
+    by_key: dict[tuple, list[_Toponym]] = defaultdict(list)
+    for t in tops:
+        by_key[(t.key, ctx.forced.get(t.start))].append(t)
+    # pass 1: names with strong priors build the anchors; pass 2 uses them
+    results: dict[tuple, _Resolved] = {}
+    cand_cache: dict[str, list] = {}
+    for _ in range(2):
+        anchors = []
+        areas: Counter = Counter()
+        for (key, forced), ts in by_key.items():
+            cands = cand_cache.get(key)
+            if cands is None:
+                if ts[0].fixed:
+                    fixed = gaz.get(ts[0].fixed)
+                    cands = [(fixed, True)] if fixed else []
+                else:
+                    cands = _candidates(gaz, ts[0])
+                cand_cache[key] = cands
+            r = _resolve(cands, ctx, forced, key=key, explain=explain)
+            results[(key, forced)] = r
+            if r.entry is not None and r.entry.kind in ("city", "admin") and r.confidence > 0.6:
+                anchors.append((key, r.entry.lat, r.entry.lon))
+                if r.entry.kind == "city":
+                    areas[(r.entry.country_code, r.entry.admin1, key)] += 1
+        if not anchors:
+            break
+        ctx.anchors = anchors
+        ctx.anchor_areas = areas
+        for r in results.values():
+            if r.entry is not None and r.entry.kind != "country" and r.confidence > 0.6:
+                if r.entry.country_code and r.entry.kind == "admin":
+                    ctx.admins[(r.entry.country_code, r.entry.admin1)] += 1
+    places: dict[str, Place] = {}
+    for (key, forced), ts in by_key.items():
+        r = results[(key, forced)]
+        spans = [Span(t.start, t.end, t.text) for t in ts]
+        if r.entry is None:
+            pid = f"?:{key}"
+            if pid not in places:
+                places[pid] = Place(
+                    name=ts[0].text,
+                    lat=None,
+                    lon=None,
+                    country_code=None,
+                    kind="unresolved",
+                    confidence=round(r.confidence, 3),
+                    mentions=[],
+                    id=None,
+                    reason=r.reason,
+                    candidates=r.candidates,
+                )
+            places[pid].mentions.extend(spans)
+            continue
+        e = r.entry
+        p = places.get(e.id)
+        if p is None:
+            p = places[e.id] = Place(
+                name=e.name,
+                lat=e.lat,
+                lon=e.lon,
+                country_code=e.country_code,
+                kind=e.kind,
+                confidence=r.confidence,
+                mentions=[],
+                id=e.id,
+                reason=r.reason,
+                candidates=r.candidates,
+            )
+        p.confidence = max(p.confidence, r.confidence)
+        p.mentions.extend(spans)
+    out = list(places.values())
+    for p in out:
+        p.mentions.sort(key=lambda s: s.start)
+    out.sort(key=lambda p: p.mentions[0].start)
+    return out

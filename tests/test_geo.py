@@ -1,0 +1,120 @@
+"""The geoparser: recognition guards, context-driven resolution, the seed article."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+
+import pytest
+
+from geonews import geo, nlp, pipeline
+from geonews.models import Article, Mention
+
+
+def _km(lat1, lon1, lat2, lon2):
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(math.sqrt(a))
+
+
+def _places(text, nlp_model, gazetteer, **kw):
+    doc = nlp_model(text)
+    return geo.geoparse(doc, nlp.extract_mentions(doc), gazetteer=gazetteer, **kw)
+
+
+def _find(places, surface):
+    for p in places:
+        if any(m.text == surface for m in p.mentions):
+            return p
+    return None
+
+
+@pytest.mark.parametrize(
+    ("text", "surface", "cc"),
+    [
+        ("Protesters gathered in Tripoli, Lebanon, on Friday.", "Tripoli", "LB"),
+        ("Militias fought near Tripoli as Libya's government met in Tunis.", "Tripoli", "LY"),
+        ("The governor of Georgia met voters in Atlanta and Savannah.", "Georgia", "US"),
+        ("Russia and Georgia fought over South Ossetia; Tbilisi protested.", "Georgia", "GE"),
+        ("Officials in the U.S. said talks would resume.", "U.S.", "US"),
+        ("The storm hit Springfield, Ill., overnight.", "Springfield", "US"),
+    ],
+)
+def test_context_resolution(nlp_model, gazetteer, text, surface, cc):
+    p = _find(_places(text, nlp_model, gazetteer), surface)
+    assert p is not None, f"{surface} not recognised in {text!r}"
+    assert p.country_code == cc, p.reason
+
+
+def test_springfield_illinois_state(nlp_model, gazetteer):
+    p = _find(
+        _places("The storm hit Springfield, Ill., overnight.", nlp_model, gazetteer), "Springfield"
+    )
+    assert p is not None and _km(p.lat, p.lon, 39.80, -89.64) < 60
+
+
+def test_one_place_per_location_with_all_mentions(nlp_model, gazetteer):
+    text = "Putin flew to Sochi on Monday. Officials in Sochi said talks went well."
+    doc = nlp_model(text)
+    mentions = [
+        Mention("Sochi", "GPE", i, i + 5, "Sochi") for i in (14, 44)
+    ]  # both spans given as places: the model's own tagging of this sentence varies
+    places = geo.geoparse(doc, mentions, gazetteer=gazetteer)
+    sochi = [p for p in places if p.name == "Sochi"]
+    assert len(sochi) == 1 and len(sochi[0].mentions) == 2
+    assert sochi[0].reason and 0 < sochi[0].confidence <= 1
+
+
+def test_explain_lists_scored_candidates(nlp_model, gazetteer):
+    places = _places("Moscow condemned the plan.", nlp_model, gazetteer, explain=True)
+    moscow = _find(places, "Moscow")
+    assert moscow.candidates and moscow.candidates[0].id == moscow.id
+    assert moscow.candidates[0].score >= moscow.candidates[-1].score
+
+
+def test_person_named_like_a_place_is_not_a_place(nlp_model, gazetteer):
+    places = _places("Chad Johnson scored twice for the visitors.", nlp_model, gazetteer)
+    assert not any(p.country_code == "TD" for p in places)
+
+
+def test_seed_article(seed_text, nlp_model, gazetteer):
+    article = Article(seed_text, published=dt.date(2019, 9, 12))
+    a = pipeline.analyze(article, nlp_model=nlp_model, gazetteer=gazetteer)
+    by_name = {m.text: p for p in a.places for m in p.mentions}
+    sochi = by_name["Sochi"]
+    assert _km(sochi.lat, sochi.lon, 43.59, 39.72) < 60
+    for name, cc in [
+        ("West Bank", "PS"),
+        ("Moscow", "RU"),
+        ("Russia", "RU"),
+        ("Israel", "IL"),
+        ("Syria", "SY"),
+        ("Iran", "IR"),
+    ]:
+        assert by_name[name].country_code == cc, (name, by_name[name].reason)
+    # no "Jordan" carved out of "Jordan Valley"
+    assert not any(p.id == "cc:JO" for p in a.places)
+    assert not any(m.text == "Jordan" for p in a.places for m in p.mentions)
+
+
+def test_seed_jordan_valley(seed_text, nlp_model, gazetteer):
+    if not any(e.id.startswith("cur:") for e in gazetteer.lookup("Jordan Valley")):
+        pytest.skip("regions.csv has no Jordan Valley row yet")
+    a = pipeline.analyze(Article(seed_text), nlp_model=nlp_model, gazetteer=gazetteer)
+    jv = [p for p in a.places if any(m.text.endswith("Jordan Valley") for m in p.mentions)]
+    assert jv and _km(jv[0].lat, jv[0].lon, 32.1, 35.55) < 80
+
+
+def test_resolution_is_fast(nlp_model, gazetteer):
+    doc = nlp_model("Moscow, Paris, Tripoli and Georgia were named, as was Springfield. " * 20)
+    mentions = nlp.extract_mentions(doc)
+    geo.geoparse(doc, mentions, gazetteer=gazetteer)  # warm the per-name cache
+    t = time.perf_counter()
+    for _ in range(5):
+        geo.geoparse(doc, mentions, gazetteer=gazetteer, recognize=False)
+    rate = 5 * len(mentions) / (time.perf_counter() - t)
+    assert rate > 5_000
