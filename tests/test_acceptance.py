@@ -57,7 +57,13 @@ def test_contract_shape(seed_result):
         assert text[ent["start"] : ent["end"]] == ent["text"]
     for place in seed_result["places"]:
         assert set(place) >= {
-            "name", "lat", "lon", "country_code", "kind", "confidence", "mentions"
+            "name",
+            "lat",
+            "lon",
+            "country_code",
+            "kind",
+            "confidence",
+            "mentions",
         }
         for m in place["mentions"]:
             assert text[m["start"] : m["end"]] == m["text"]
@@ -77,8 +83,14 @@ def test_hard_places_land_right(seed_result, name, lat, lon, radius_km):
 
 @pytest.mark.parametrize(
     ("name", "country_code"),
-    [("West Bank", "PS"), ("Moscow", "RU"), ("Russia", "RU"), ("Israel", "IL"),
-     ("Syria", "SY"), ("Iran", "IR")],
+    [
+        ("West Bank", "PS"),
+        ("Moscow", "RU"),
+        ("Russia", "RU"),
+        ("Israel", "IL"),
+        ("Syria", "SY"),
+        ("Iran", "IR"),
+    ],
 )
 def test_places_have_the_right_country(seed_result, name, country_code):
     assert place_named(seed_result, name)["country_code"] == country_code
@@ -92,8 +104,13 @@ def test_jordan_valley_does_not_make_jordan(seed_result):
             raise AssertionError(f"the country Jordan was made from {spans}")
 
 
-PERSONS = ["Benjamin Netanyahu", "Vladimir Putin", "Donald Trump", "Sergei Shoigu",
-           "Avigdor Lieberman"]
+PERSONS = [
+    "Benjamin Netanyahu",
+    "Vladimir Putin",
+    "Donald Trump",
+    "Sergei Shoigu",
+    "Avigdor Lieberman",
+]
 
 
 @pytest.mark.parametrize("person", PERSONS)
@@ -107,8 +124,9 @@ def test_assad_is_a_person(seed_result):
     assert names & {"Bashar Assad", "Bashar al-Assad"}
 
 
-@pytest.mark.parametrize(("bare", "full"), [("Putin", "Vladimir Putin"),
-                                            ("Netanyahu", "Benjamin Netanyahu")])
+@pytest.mark.parametrize(
+    ("bare", "full"), [("Putin", "Vladimir Putin"), ("Netanyahu", "Benjamin Netanyahu")]
+)
 def test_bare_surnames_carry_the_full_name(seed_result, bare, full):
     bare_mentions = [e for e in seed_result["entities"] if e["text"] == bare]
     assert bare_mentions

@@ -16,9 +16,16 @@ def test_every_setting_is_documented(setting):
 
 @pytest.mark.parametrize(
     "command",
-    ["make run", "make test", "python -m geonews analyze", "python -m geonews ingest",
-     "python -m geonews stats", "python -m geonews serve", "python -m geonews eval",
-     "python -m geonews eval-ner"],
+    [
+        "make run",
+        "make test",
+        "python -m geonews analyze",
+        "python -m geonews ingest",
+        "python -m geonews stats",
+        "python -m geonews serve",
+        "python -m geonews eval",
+        "python -m geonews eval-ner",
+    ],
 )
 def test_every_command_is_documented(command):
     assert command in README
