@@ -1,0 +1,1 @@
+"""Streamlit-only helpers for the dashboard: cached resources and renderers."""

@@ -1,0 +1,148 @@
+"""geonews.charts: records -> DataFrames -> plotly figures (checked through fig.data)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from geonews import charts
+from geonews.models import Mention, Place, Span
+
+
+def place(name, lat, lon, cc, kind, conf=0.9, n=1) -> Place:
+    spans = [Span(i * 10, i * 10 + len(name), name) for i in range(n)]
+    return Place(name, lat, lon, cc, kind, conf, spans, id=f"t:{name}", reason="test")
+
+
+PLACES = [
+    place("Sochi", 43.6, 39.73, "RU", "city", 0.95, n=1),
+    place("Moscow", 55.75, 37.62, "RU", "city", 0.99, n=2),
+    place("Israel", 31.5, 34.75, "IL", "country", 0.98, n=5),
+    place("Jordan Valley", 32.1, 35.55, "PS", "region", 0.7, n=2),
+    place("Atlantis", None, None, None, "historical", 0.1),
+]
+
+
+def test_places_frame_columns_and_counts():
+    df = charts.places_frame(PLACES)
+    assert list(df.columns) == charts.PLACE_COLUMNS
+    assert df.set_index("name").loc["Israel", "mentions"] == 5
+    assert df.set_index("name").loc["Moscow", "country"] == "RU"
+    assert charts.places_frame([]).empty
+
+
+def test_places_map_markers_by_kind_sized_by_mentions():
+    fig = charts.places_map(charts.places_frame(PLACES))
+    geo = [t for t in fig.data if isinstance(t, go.Scattergeo)]
+    assert sorted(t.name for t in geo) == ["city", "country", "region"]  # Atlantis has no coords
+    cities = next(t for t in geo if t.name == "city")
+    assert list(cities.text) == ["Sochi", "Moscow"]
+    sizes = dict(zip(cities.text, cities.marker.size, strict=True))
+    assert sizes["Moscow"] > sizes["Sochi"] == charts.marker_size(1)
+    assert cities.customdata[0][0] == "city"
+    assert cities.customdata[0][1].startswith("Russia")
+    for name in ("%{text}", "kind", "country", "confidence"):
+        assert name in cities.hovertemplate
+
+
+def test_places_map_shades_countries_by_iso3():
+    fig = charts.places_map(charts.places_frame(PLACES))
+    (choro,) = [t for t in fig.data if isinstance(t, go.Choropleth)]
+    assert choro.locationmode == "ISO-3"
+    shaded = dict(zip(choro.locations, choro.z, strict=True))
+    assert shaded == {"RUS": 3, "ISR": 5, "PSE": 2}
+    fig = charts.places_map(charts.places_frame(PLACES), shade_countries=False)
+    assert not [t for t in fig.data if isinstance(t, go.Choropleth)]
+
+
+def test_places_map_layout_is_offline_world_110m():
+    fig = charts.places_map(charts.places_frame(PLACES))
+    assert fig.layout.geo.scope == "world"
+    assert fig.layout.geo.resolution == 110
+    assert fig.layout.geo.showcountries is True
+
+
+def test_empty_map_still_has_a_geo_trace():
+    fig = charts.places_map(charts.places_frame([]))
+    assert len(fig.data) == 1 and isinstance(fig.data[0], go.Scattergeo)
+    assert len(fig.data[0].lat) == 0
+
+
+def test_places_map_accepts_frame_without_mentions_column():
+    df = pd.DataFrame(
+        {
+            "name": ["Kyiv"],
+            "kind": ["city"],
+            "country": ["UA"],
+            "lat": [50.45],
+            "lon": [30.52],
+            "confidence": [0.9],
+        }
+    )
+    fig = charts.places_map(df, fit=True)
+    assert [t.text[0] for t in fig.data if isinstance(t, go.Scattergeo)] == ["Kyiv"]
+    assert fig.layout.geo.fitbounds == "locations"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [("/app/static/", "/app/static/"), ("/base/app/static", "/base/app/static/"), (None, None)],
+)
+def test_plotly_config_topojson_url(url, expected):
+    assert charts.plotly_config(url).get("topojsonURL") == expected
+
+
+@pytest.mark.parametrize(
+    ("a2", "a3"),
+    [("RU", "RUS"), ("ps", "PSE"), ("XX", None), (None, None), (float("nan"), None)],
+)
+def test_iso3(a2, a3):
+    assert charts.iso3(a2) == a3
+
+
+def test_places_without_country_are_mapped_without_shading():
+    places = [
+        place("Levant", 33.0, 36.0, None, "region"),
+        place("Moscow", 55.75, 37.62, "RU", "city"),
+    ]
+    fig = charts.places_map(charts.places_frame(places))
+    (choro,) = [t for t in fig.data if isinstance(t, go.Choropleth)]
+    assert list(choro.locations) == ["RUS"]
+    region = next(t for t in fig.data if t.name == "region")
+    assert region.customdata[0][1] == ""
+
+
+MENTIONS = [
+    Mention("Putin", "PERSON", 0, 5, "Vladimir Putin"),
+    Mention("Vladimir Putin", "PERSON", 10, 24, "Vladimir Putin"),
+    Mention("Putin", "PERSON", 30, 35, "Vladimir Putin"),
+    Mention("Israel", "GPE", 40, 46, "Israel"),
+    Mention("Thursday", "DATE", 50, 58, "Thursday"),
+]
+
+
+def test_entities_frame_groups_text_label_entity():
+    df = charts.entities_frame(MENTIONS)
+    assert list(df.columns) == charts.ENTITY_COLUMNS
+    assert df.iloc[0].to_dict() == {
+        "text": "Putin",
+        "label": "PERSON",
+        "entity": "Vladimir Putin",
+        "count": 2,
+    }
+    assert len(df) == 4
+    assert charts.entities_frame(MENTIONS, labels=["GPE"])["text"].tolist() == ["Israel"]
+    assert charts.entities_frame([]).empty
+
+
+def test_entity_counts_bar_sums_by_canonical_entity():
+    fig = charts.entity_counts_bar(charts.entities_frame(MENTIONS), top=2)
+    bars = {t.name: dict(zip(t.y, t.x, strict=True)) for t in fig.data}
+    assert bars == {"PERSON": {"Vladimir Putin": 3}, "GPE": {"Israel": 1}}  # ties: by name
+    assert all(t.orientation == "h" for t in fig.data)
+    assert list(fig.layout.yaxis.categoryarray)[-1] == "Vladimir Putin"  # biggest on top
+
+
+def test_entity_counts_bar_empty():
+    assert len(charts.entity_counts_bar(charts.entities_frame([])).data) == 0
