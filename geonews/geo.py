@@ -95,6 +95,7 @@ class _Resolved:
     confidence: float
     reason: str
     candidates: list[Candidate] = field(default_factory=list)
+    approximate: bool = False  # the entry contains the place, it is not the place itself
 
 
 _POSS = re.compile(r"(?:['\u2019]s?|\s+)$")
@@ -125,6 +126,41 @@ def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
 def _next_word(text: str, end: int) -> str:
     m = re.match(r"[ \t]+([A-Z][\w\-]*)", text[end : end + 40])
     return m.group(1) if m else ""
+
+
+def _strong_place(e: GazEntry) -> bool:
+    if e.kind == "city":
+        return e.population >= 100_000
+    if e.kind == "admin":
+        return e.id.startswith("a1:")
+    return e.kind == "country" or e.source.startswith("curated")
+
+
+def _mislabelled(gaz: Gazetteer, text: str, m: Mention) -> bool:
+    """A whole person/organisation span that is a prominent place name the knowledge base
+    does not know as an actor: "Tamil Nadu" tagged PERSON, "EU" tagged ORG."""
+    surface = text[m.start : m.end]
+    if m.label not in ("PERSON", "ORG", "NORP", "PRODUCT") or not surface[:1].isupper():
+        return False
+    hits = [
+        e
+        for e in gaz.lookup(surface)[:MAX_CANDIDATES]
+        if gaz.is_primary(e.id, surface) and _strong_place(e)
+    ]
+    if not hits:
+        return False
+    if m.entity and normalize(m.entity) != normalize(surface):
+        # the entity resolved to something else: the same place, or an actor ("Joe Kent")
+        ids = {e.id for e in hits}
+        return any(e.id in ids for e in gaz.lookup(m.entity)[:3])
+    if m.label == "PERSON" and " " not in surface and hits[0].kind == "city":
+        return False  # a lone surname that is also a town
+    return True
+
+
+def _prominent(entries: list[GazEntry]) -> bool:
+    """Some entry is more than a small town (which a demonym would outrank)."""
+    return any(e.kind != "city" or e.population >= 100_000 for e in entries[:MAX_CANDIDATES])
 
 
 def _usable(entries: list[GazEntry], *, strict: bool) -> bool:
@@ -166,20 +202,37 @@ def _recognise(doc, mentions: list[Mention], gaz: Gazetteer, *, match: bool) -> 
                     continue  # "Jordan" of "Jordan Valley": not the country
             alt = m.entity if m.entity and normalize(m.entity) != key else None
             fixed = None
-            if not gaz.lookup(surface) and (not alt or not gaz.lookup(alt)):
-                fixed = _demonym_place(gaz, surface)  # "Russian" tagged as a place
+            hits = gaz.lookup(surface)
+            if not _prominent(hits) and (not alt or not _prominent(gaz.lookup(alt))):
+                fixed = _demonym_place(gaz, surface)  # "Canadian" tagged as a place
             out.append(_Toponym(s, e, surface, fixed or key, m.label, m.sentence, alt, fixed))
             covered[m.start : m.end] = b"\x01" * (m.end - m.start)
         elif m.label == "NORP" and (fixed := _demonym_place(gaz, m.text)):
             s, e = _clean_span(text, m.start, m.end)
             out.append(_Toponym(s, e, text[s:e], fixed, "NORP", m.sentence, fixed=fixed))
             covered[m.start : m.end] = b"\x01" * (m.end - m.start)
+        elif match and m.label in BLOCK_LABELS and _mislabelled(gaz, text, m):
+            s, e = _clean_span(text, m.start, m.end)
+            out.append(_Toponym(s, e, text[s:e], normalize(text[s:e]), "RESCUE", m.sentence))
+            covered[m.start : m.end] = b"\x01" * (m.end - m.start)
         elif m.label in BLOCK_LABELS:
             covered[m.start : m.end] = b"\x01" * (m.end - m.start)
     if match:
         out.extend(_match_missed(doc, gaz, covered, mentions))
-    out.sort(key=lambda t: t.start)
-    return out
+    return _dedupe(out)
+
+
+def _dedupe(tops: list[_Toponym]) -> list[_Toponym]:
+    """One toponym per stretch of text: a GPE/LOC span wins over a demonym on the same words."""
+    rank = {"GPE": 0, "LOC": 0, "FAC": 1, "MATCH": 2, "NORP": 3}
+    kept: list[_Toponym] = []
+    for t in sorted(tops, key=lambda t: (t.start, rank.get(t.label, 2))):
+        if kept and t.start < kept[-1].end:
+            if rank.get(t.label, 2) < rank.get(kept[-1].label, 2):
+                kept[-1] = t
+            continue
+        kept.append(t)
+    return kept
 
 
 CONTINENT_DEMONYMS = {
@@ -367,6 +420,11 @@ def _prior(e: GazEntry, primary: bool) -> tuple[float, tuple[str, ...]]:
     if "capital" in e.source:
         s += 1.0
         reasons.append("national capital")
+    if e.kind == "city" and ("capital" in e.source or e.population >= 1_000_000):
+        # a world city keeps its prior against small namesakes in a mentioned country:
+        # only a local pattern ("London, Ontario") or nearby places outweigh it
+        s += 1.5
+        reasons.append("major city")
     if not primary:
         s -= 1.5
         reasons.append("alternate name")
@@ -455,6 +513,7 @@ def _resolve(
     if not cands:
         return _Resolved(None, 0.0, "Not in the offline gazetteer.")
     scored = []
+    primaries = {e.id: primary for e, primary in cands}
     for e, primary in cands:
         s, reasons = _score(e, primary, ctx, forced, key)
         scored.append((s, e, reasons))
@@ -464,7 +523,9 @@ def _resolve(
         a = scored[0][1]
         for i, (sc, e, rs) in enumerate(scored[1:], 1):
             if e.kind == "city" and (e.country_code, e.admin1) == (a.country_code, a.admin1):
-                if sc > scored[0][0] - 3.0:
+                # only a big city, or one that bears the name itself ("Minnesota" is
+                # not Minneota)
+                if (primaries.get(e.id) or e.population >= 100_000) and sc > scored[0][0] - 3.0:
                     scored[0], scored[i] = (scored[0][0] + 0.01, e, rs), (sc, a, scored[0][2])
                 break
     top = scored[0][0]
@@ -502,6 +563,97 @@ def _resolve(
     if len(scored) > 1:
         reason += f"; chosen over {len(scored) - 1} other candidate(s)"
     return _Resolved(best, conf, reason + ".", cands_out)
+
+
+_FOCUS_KINDS = ("city", "admin")
+# Words that name no place on their own when cut out of a longer name.
+_SUB_STOP = (
+    GENERIC_TAILS
+    | ADMIN_WORDS
+    | frozenset(
+        "north south east west northern southern eastern western central upper lower new old "
+        "great greater saint san santa royal national international metro center centre "
+        "memorial union victoria albert".split()
+    )
+)
+
+
+def _focus(by_key: dict[tuple, list[_Toponym]], results: dict[tuple, _Resolved]) -> GazEntry | None:
+    """The article's main locality: the most mentioned confidently placed town or division."""
+    counts: Counter = Counter()
+    first: dict[str, int] = {}
+    entries: dict[str, GazEntry] = {}
+    for k, ts in by_key.items():
+        r = results[k]
+        e = r.entry
+        if e is None or r.approximate or e.kind not in _FOCUS_KINDS or r.confidence < 0.5:
+            continue
+        counts[e.id] += len(ts)
+        first[e.id] = min(first.get(e.id, 1 << 30), ts[0].start)
+        entries[e.id] = e
+    if not counts:
+        return None
+    best = max(counts, key=lambda i: (counts[i], entries[i].kind == "city", -first[i]))
+    return entries[best]
+
+
+def _sub_names(text: str) -> list[str]:
+    """Shorter names inside a longer one, longest first: "Manila Cathedral" -> "Manila"."""
+    words = re.findall(r"[A-Z][\w'’.&-]*", text)
+    words = [w for w in words if w.lower().strip(".") not in _TITLES]
+    out = []
+    for n in range(len(words) - 1, 0, -1):
+        for i in range(len(words) - n + 1):
+            out.append(" ".join(words[i : i + n]))
+    for part in re.split(r"[/\-]", text):
+        if part and part != text and part not in out:
+            out.append(part.strip())
+    return out
+
+
+def _fallbacks(
+    by_key: dict[tuple, list[_Toponym]],
+    results: dict[tuple, _Resolved],
+    ctx: _Context,
+    gaz: Gazetteer,
+    *,
+    explain: bool,
+) -> None:
+    """Place names the gazetteer lacks ("Manila Cathedral", "Third Street") approximately:
+    at a known place named inside them, else at the article's main locality."""
+    focus = _focus(by_key, results)
+    for k, ts in by_key.items():
+        r = results[k]
+        if r.entry is not None or r.candidates or "Not in the offline gazetteer" not in r.reason:
+            continue
+        text = ts[0].alt if ts[0].alt and not gaz.lookup(ts[0].text) else ts[0].text
+        done = False
+        for sub in _sub_names(text):
+            if len(sub) < 3 or normalize(sub) in _SUB_STOP:
+                continue
+            entries = gaz.lookup(sub)
+            if not entries or not _usable(entries, strict=True):
+                continue
+            cands = [(e, gaz.is_primary(e.id, sub)) for e in entries[:MAX_CANDIDATES]]
+            sr = _resolve(cands, ctx, k[1], key=normalize(sub), explain=explain)
+            if sr.entry is not None:
+                results[k] = _Resolved(
+                    sr.entry,
+                    round(min(0.5, sr.confidence * 0.5), 3),
+                    f"Not in the gazetteer; placed at {sr.entry.name}, named in it.",
+                    sr.candidates,
+                    approximate=True,
+                )
+                done = True
+                break
+        if not done and focus is not None:
+            results[k] = _Resolved(
+                focus,
+                0.35,
+                f"Not in the gazetteer; placed at {focus.name}, the article's main locality.",
+                [],
+                approximate=True,
+            )
 
 
 def geoparse(
@@ -568,10 +720,30 @@ def geoparse(
             if r.entry is not None and r.entry.kind != "country" and r.confidence > 0.6:
                 if r.entry.country_code and r.entry.kind == "admin":
                     ctx.admins[(r.entry.country_code, r.entry.admin1)] += 1
+    _fallbacks(by_key, results, ctx, gaz, explain=explain)
     places: dict[str, Place] = {}
     for (key, forced), ts in by_key.items():
         r = results[(key, forced)]
         spans = [Span(t.start, t.end, t.text) for t in ts]
+        if r.entry is not None and r.approximate:
+            # a facility or district the gazetteer lacks, placed at the town it is in
+            e = r.entry
+            pid = f"~:{key}"
+            if pid not in places:
+                places[pid] = Place(
+                    name=ts[0].text,
+                    lat=e.lat,
+                    lon=e.lon,
+                    country_code=e.country_code,
+                    kind=e.kind,
+                    confidence=round(r.confidence, 3),
+                    mentions=[],
+                    id=None,
+                    reason=r.reason,
+                    candidates=r.candidates,
+                )
+            places[pid].mentions.extend(spans)
+            continue
         if r.entry is None:
             pid = f"?:{key}"
             if pid not in places:

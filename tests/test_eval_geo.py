@@ -81,3 +81,10 @@ def test_gold_spans_mode(eval_dir, capsys):
     m = json.loads(capsys.readouterr().out)
     assert m["recognition"]["R"] == 1.0
     assert m["resolution"]["acc161"] > 0.7
+
+
+def test_confidence_table(eval_dir, capsys):
+    rc = eval_geo.main([str(eval_dir / "trnews.jsonl"), "--gold-spans", "--limit", "5"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "confidence" in out and "0.9-1.0" in out

@@ -77,3 +77,26 @@ def test_demonyms(gazetteer):
 def test_unknown_name(gazetteer):
     assert gazetteer.lookup("Qwxzzy Flarbington") == []
     assert gazetteer.get("gn:does-not-exist") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "cc"),
+    [
+        ("Zhejiang", "CN"),  # "Zhejiang Sheng" in the source
+        ("Guangxi", "CN"),  # "Guangxi Zhuangzu Zizhiqu"
+        ("Newfoundland", "CA"),  # "Newfoundland and Labrador"
+        ("ACT", "AU"),
+    ],
+)
+def test_admin1_short_names(gazetteer, name, cc):
+    assert any(e.id.startswith("a1:") and e.country_code == cc for e in gazetteer.lookup(name))
+
+
+def test_large_province_point_is_its_middle_not_its_towns(gazetteer):
+    on = next(e for e in gazetteer.lookup("Ontario") if e.id.startswith("a1:CA"))
+    assert 48 < on.lat < 53  # the towns crowd the southern edge, near 44-45 N
+
+
+def test_curated_union_and_landmarks(gazetteer):
+    assert "cur:european-union" in {e.id for e in gazetteer.lookup("EU")}
+    assert any(e.kind == "feature" and e.country_code == "GB" for e in gazetteer.lookup("Heathrow"))

@@ -118,3 +118,80 @@ def test_resolution_is_fast(nlp_model, gazetteer):
         geo.geoparse(doc, mentions, gazetteer=gazetteer, recognize=False)
     rate = 5 * len(mentions) / (time.perf_counter() - t)
     assert rate > 5_000
+
+
+@pytest.mark.parametrize(
+    ("text", "surface", "lat", "lon"),
+    [
+        # a world capital keeps its prior against a namesake in a mentioned country
+        (
+            "Britain's envoy flew to Washington for talks with the president.",
+            "Washington",
+            38.9,
+            -77.0,
+        ),
+        # "Minnesota" is the state, not Minneota (a town that has it as an alternate name)
+        ("Farmers in Minnesota and Iowa lost their crops.", "Minnesota", 46.0, -94.0),
+        # a demonym given as a place name is its country, not a small town called "Canadian"
+        ("The Canadian government said the border would stay open.", "Canadian", 60.1, -113.6),
+    ],
+)
+def test_prominence_and_names(nlp_model, gazetteer, text, surface, lat, lon):
+    doc = nlp_model(text)
+    start = text.index(surface)
+    mentions = [Mention(surface, "GPE", start, start + len(surface), surface, 0)]
+    places = geo.geoparse(doc, mentions, gazetteer=gazetteer, recognize=False)
+    p = _find(places, surface)
+    assert p is not None and p.lat is not None, places
+    assert _km(p.lat, p.lon, lat, lon) < 600, p.reason
+
+
+def test_building_missing_from_gazetteer_is_placed_in_its_town(nlp_model, gazetteer):
+    text = (
+        "Fire crews in Louisville battled a blaze on Monday. The fire started near "
+        "Churchill Downs and spread to Louisville homes."
+    )
+    doc = nlp_model(text)
+    mentions = [
+        Mention("Louisville", "GPE", m, m + 10, "Louisville", 0)
+        for m in (text.index("Louisville"), text.rindex("Louisville"))
+    ]
+    s = text.index("Churchill Downs")
+    mentions.append(Mention("Churchill Downs", "FAC", s, s + 15, "Churchill Downs", 1))
+    mentions.append(Mention("Churchill Downs", "GPE", s, s + 15, "Churchill Downs", 1))
+    places = geo.geoparse(doc, sorted(mentions, key=lambda m: m.start), gazetteer=gazetteer)
+    downs = _find(places, "Churchill Downs")
+    assert downs is not None and downs.lat is not None
+    assert _km(downs.lat, downs.lon, 38.25, -85.76) < 50
+    assert downs.confidence < 0.5 and "main locality" in downs.reason
+    # one span, one place: the same words are not reported twice
+    spans = [(m.start, m.end) for p in places for m in p.mentions]
+    assert len(spans) == len(set(spans))
+
+
+def test_name_inside_a_longer_name(nlp_model, gazetteer):
+    text = "Worshippers gathered at Manila Cathedral on Sunday."
+    doc = nlp_model(text)
+    s = text.index("Manila Cathedral")
+    mentions = [Mention("Manila Cathedral", "FAC", s, s + 16, "Manila Cathedral", 0)]
+    mentions[0] = Mention("Manila Cathedral", "GPE", s, s + 16, "Manila Cathedral", 0)
+    p = _find(geo.geoparse(doc, mentions, gazetteer=gazetteer), "Manila Cathedral")
+    assert p is not None and p.country_code == "PH" and p.confidence <= 0.5
+
+
+def test_place_tagged_as_person_or_org_is_recognised(nlp_model, gazetteer):
+    text = "Floods hit Tamil Nadu again. The EU sent aid."
+    doc = nlp_model(text)
+    t, e = text.index("Tamil Nadu"), text.index("EU")
+    mentions = [
+        Mention("Tamil Nadu", "PERSON", t, t + 10, "Tamil Nadu", 0),
+        Mention("EU", "ORG", e, e + 2, "European Union", 1),
+    ]
+    places = geo.geoparse(doc, mentions, gazetteer=gazetteer)
+    tn, eu = _find(places, "Tamil Nadu"), _find(places, "EU")
+    assert tn is not None and tn.country_code == "IN"
+    assert eu is not None and eu.kind == "region" and _km(eu.lat, eu.lon, 50, 10) < 500
+    # a person whose surname is a town stays a person
+    doc = nlp_model("Joe Kent spoke. Kent said no.")
+    ments = [Mention("Kent", "PERSON", 16, 20, "Joe Kent", 1)]
+    assert geo.geoparse(doc, ments, gazetteer=gazetteer) == []
