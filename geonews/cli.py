@@ -3,6 +3,10 @@
     analyze INPUT [--output OUT.jsonl] [--published YYYY-MM-DD] [--explain]
     ingest PATHS... [--db PATH] [--batch-size N]
     stats [--db PATH] [--json]
+    pin NAME (--place ID | --lat LAT --lon LON) [--article ID] [--name N] [--kind K]
+        [--country CC] [--db PATH]
+    pins [--db PATH] [--json]
+    unpin NAME [--article ID] [--db PATH]
     serve [--port N] [--db PATH]
     eval ARGS...            (geonews.eval_geo)
     eval-ner ARGS...        (geonews.eval_ner)
@@ -11,6 +15,10 @@
 Exit codes: 0 success; 1 partial failure (some records or articles failed,
 the rest were done); 2 error (nothing done; message on stderr, no traceback).
 ``--db`` defaults to $GEONEWS_DB, else the data directory.
+
+``analyze`` is offline unless GEONEWS_GEOCODER names an online geocoder;
+``ingest`` applies the user's pins and, when GEONEWS_GEOCODER is set, asks the
+online geocoder (cached in the store) about the places the gazetteer left unresolved.
 """
 
 from __future__ import annotations
@@ -138,20 +146,28 @@ def _resources() -> dict:
 
 
 def _analyze_batch(
-    articles: list[Article], failures: _Failures, resources: dict, *, explain: bool = False
+    articles: list[Article],
+    failures: _Failures,
+    resources: dict,
+    *,
+    explain: bool = False,
+    **steps,
 ):
-    """Analyse a batch with nlp.pipe; if that fails, one by one to isolate the culprit."""
+    """Analyse a batch with nlp.pipe; if that fails, one by one to isolate the culprit.
+
+    ``steps``: ``pins`` and ``fallback`` for ``pipeline.enrich``.
+    """
     from geonews import pipeline
 
     try:
-        return list(pipeline.analyze_many(articles, explain=explain, **resources))
+        return list(pipeline.analyze_many(articles, explain=explain, **resources, **steps))
     except GeonewsError:
         raise
     except Exception:
         out = []
         for a in articles:
             try:
-                out.append(pipeline.analyze(a, explain=explain, **resources))
+                out.append(pipeline.analyze(a, explain=explain, **resources, **steps))
             except GeonewsError as exc:
                 if not isinstance(exc, InputError):
                     raise
@@ -164,21 +180,55 @@ def _analyze_batch(
 # -- commands ------------------------------------------------------------------
 
 
+def _fallback(cache=None):
+    """The online geocoder fallback when GEONEWS_GEOCODER is set, else None."""
+    from geonews import geocoder
+
+    return geocoder.from_settings(cache=cache)
+
+
+def _report_geocoder(fallback, stream) -> None:
+    """One line on what the online geocoder did, and its failures by kind."""
+    if fallback is None:
+        return
+    lookup = fallback.lookup
+    hits = getattr(lookup, "hits", 0)
+    misses = getattr(lookup, "misses", 0)
+    if not (hits or misses):
+        return
+    print(
+        f"online geocoder ({fallback.provider}): {fallback.found} place(s) found, "
+        f"{hits} answer(s) from the cache, {len(fallback.failures)} failure(s)",
+        file=stream,
+    )
+    kinds: dict[str, list[str]] = {}
+    for name, exc in fallback.failures:
+        kinds.setdefault(type(exc).__name__, []).append(name)
+    for kind, names in kinds.items():
+        first = next(exc for _, exc in fallback.failures if type(exc).__name__ == kind)
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        print(f"  {first}: {shown}", file=stream)
+
+
 def cmd_analyze(args) -> int:
     failures = _Failures()
     articles = list(_valid(_analyze_inputs(args.input, args.published, failures), failures))
     resources = _resources() if articles else {}
+    fallback = _fallback() if articles else None
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     try:
         for i in range(0, len(articles), 32):
             batch = articles[i : i + 32]
-            for analysis in _analyze_batch(batch, failures, resources, explain=args.explain):
+            for analysis in _analyze_batch(
+                batch, failures, resources, explain=args.explain, fallback=fallback
+            ):
                 out.write(json.dumps(analysis.to_json(explain=args.explain), ensure_ascii=False))
                 out.write("\n")
             out.flush()
     finally:
         if out is not sys.stdout:
             out.close()
+    _report_geocoder(fallback, sys.stderr)
     if failures:
         print(f"geonews: {len(failures)} record(s) not analysed:", file=sys.stderr)
         failures.report(sys.stderr)
@@ -189,6 +239,7 @@ def cmd_analyze(args) -> int:
 def cmd_ingest(args) -> int:
     from tqdm import tqdm
 
+    from geonews.geocoder import StoreCache
     from geonews.store import Store
 
     failures = _Failures()
@@ -208,6 +259,7 @@ def cmd_ingest(args) -> int:
                 seen.add(a.hash)
                 todo.append(a)
         resources = _resources() if todo else {}
+        steps = {"pins": store.pins(), "fallback": _fallback(StoreCache(store)) if todo else None}
         bar = tqdm(
             total=len(todo),
             unit="article",
@@ -218,7 +270,7 @@ def cmd_ingest(args) -> int:
         with bar:
             for i in range(0, len(todo), args.batch_size):
                 batch = todo[i : i + args.batch_size]
-                analyses: list[Analysis] = _analyze_batch(batch, failures, resources)
+                analyses: list[Analysis] = _analyze_batch(batch, failures, resources, **steps)
                 try:
                     n_added, n_skipped = store.add_many(analyses)
                 except GeonewsError as exc:
@@ -229,6 +281,7 @@ def cmd_ingest(args) -> int:
                 skipped += n_skipped
                 bar.update(len(batch))
         stats = store.stats()
+    _report_geocoder(steps["fallback"], sys.stderr)
     print(
         f"added {added}, skipped {skipped} (already stored), failed {len(failures)}; "
         f"the corpus has {stats['articles']} articles, {stats['entities']} entities, "
@@ -252,6 +305,77 @@ def cmd_stats(args) -> int:
         width = max(len(k) for k in stats)
         for key, value in stats.items():
             print(f"{key:<{width}}  {value:,}")
+    return 0
+
+
+def cmd_pin(args) -> int:
+    from geonews.store import Store
+
+    if args.place is None and (args.lat is None or args.lon is None):
+        raise InputError("pin needs --place ID, or both --lat and --lon.")
+    if args.place is not None and (args.lat is not None or args.lon is not None):
+        raise InputError("pin takes --place ID or --lat/--lon, not both.")
+    with Store.open(_db_path(args)) as store:
+        pin = store.pin(
+            args.name,
+            place_id=args.place,
+            lat=args.lat,
+            lon=args.lon,
+            article_id=args.article,
+            place_name=args.place_name,
+            kind=args.kind,
+            country_code=args.country,
+        )
+        n = int(
+            store.cursor()
+            .execute(
+                "SELECT count(*) FROM mention_places WHERE place_id = ? AND reason = ?",
+                [pin.place_id, pin.reason],
+            )
+            .fetchone()[0]
+        )
+    where = f" in article {args.article}" if args.article else " everywhere"
+    print(
+        f"pinned {pin.name!r}{where} to {pin.place_name} ({pin.place_id}, "
+        f"{pin.lat:.4f}, {pin.lon:.4f}); {n} stored mention(s) updated"
+    )
+    return 0
+
+
+def cmd_pins(args) -> int:
+    from geonews.store import Store
+
+    with Store.open(_db_path(args)) as store:
+        pins = store.pins()
+    if args.json:
+        for p in pins:
+            print(json.dumps(p.to_json(), ensure_ascii=False))
+        return 0
+    if not pins:
+        print("no pins")
+        return 0
+    for p in pins:
+        scope = f"article {p.article_id}" if p.article_id else "everywhere"
+        print(
+            f"{p.name}\t{p.place_name} ({p.place_id}, {p.lat:.4f}, {p.lon:.4f}, {p.kind})\t{scope}"
+        )
+    return 0
+
+
+def cmd_unpin(args) -> int:
+    from geonews import pipeline
+    from geonews.geocoder import StoreCache
+    from geonews.store import Store
+
+    with Store.open(_db_path(args)) as store:
+        stale = store.unpin(args.name, article_id=args.article)
+        n = 0
+        if stale:
+            n = pipeline.reanalyze(
+                store, stale, fallback=_fallback(StoreCache(store)), **_resources()
+            )
+    where = f" in article {args.article}" if args.article else ""
+    print(f"unpinned {args.name!r}{where}; {n} article(s) re-analysed")
     return 0
 
 
@@ -338,6 +462,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", parents=[db_parent], help="counts of the stored corpus")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser(
+        "pin",
+        parents=[db_parent],
+        help="pin a place name to a gazetteer entry or coordinates",
+        description="Pin NAME (everywhere, or in one article) to a place; applied to the "
+        "stored articles now and to every article ingested later.",
+    )
+    p.add_argument("name", help="the place name as written in the articles")
+    p.add_argument("--place", help="gazetteer id (gn:524901, cc:RU, cur:jordan-valley)")
+    p.add_argument("--lat", type=float, help="latitude (with --lon)")
+    p.add_argument("--lon", type=float, help="longitude (with --lat)")
+    p.add_argument("--article", help="only in this stored article (its id or content hash)")
+    p.add_argument("--name", dest="place_name", help="name to show for coordinates")
+    p.add_argument("--kind", help="kind of place for coordinates (default city)")
+    p.add_argument("--country", help="ISO country code for coordinates")
+    p.set_defaults(func=cmd_pin)
+
+    p = sub.add_parser("pins", parents=[db_parent], help="list the pinned place names")
+    p.add_argument("--json", action="store_true", help="one JSON object a line")
+    p.set_defaults(func=cmd_pins)
+
+    p = sub.add_parser(
+        "unpin", parents=[db_parent], help="remove a pin; affected articles are re-analysed"
+    )
+    p.add_argument("name", help="the pinned name")
+    p.add_argument("--article", help="remove the pin of this article (default: corpus-wide)")
+    p.set_defaults(func=cmd_unpin)
 
     p = sub.add_parser("serve", parents=[db_parent], help="run the Streamlit dashboard")
     p.add_argument("--port", type=int, help="port (default: streamlit's, 8501)")

@@ -64,3 +64,30 @@ class StoreError(GeonewsError, RuntimeError):
 
 class GeocoderError(GeonewsError, IOError):
     """The optional online geocoder failed (timeout, rate limit, HTTP error)."""
+
+
+class GeocoderConfigError(GeonewsError, ValueError):
+    """The online geocoder is misconfigured (unknown backend, missing option)."""
+
+
+class GeocoderTimeout(GeocoderError, TimeoutError):
+    """The online geocoder did not answer in time."""
+
+
+class GeocoderRateLimited(GeocoderError):
+    """The online geocoder refused more requests for now (HTTP 429).
+
+    ``retry_after`` is the number of seconds it asked to wait, when it said.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class GeocoderUnavailable(GeocoderError):
+    """The online geocoder cannot be reached or failed on its side (refused, 5xx)."""
+
+
+class GeocoderResponseError(GeocoderError):
+    """The online geocoder answered something that is not a geocoding reply."""

@@ -20,8 +20,12 @@ into ``articles.text``; ``"end"`` is a SQL keyword, so quote it):
   ``"name:<key>"`` for a place without one.
 - ``mention_places(article_id, place_id, start, "end", text, confidence, reason)``.
 - ``dates(article_id, start, "end", text, date, precision)``.
-- ``geocode_overrides(id, name, article_id, place_id, lat, lon, created_at)``.
-- ``geocode_cache(provider, query, lat, lon, response, created_at)``.
+- ``geocode_overrides(id, name, article_id, place_id, lat, lon, created_at, place_name,
+  kind, country_code)``: the user's pins (``geonews.corrections``); ``article_id`` NULL
+  for a corpus-wide pin.
+- ``geocode_cache(provider, query, lat, lon, response, created_at)``: the online
+  geocoder's answers (``geonews.geocoder``); ``query`` the normalised name,
+  ``response`` the answer as JSON (``null``: nothing found). Failures are not kept.
 - view ``entity_summary(id, name, label, mentions, articles, first_seen, last_seen)``.
 
 Threads: reads use their own cursor; writes are serialised by a lock.
@@ -32,13 +36,15 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from geonews import settings
-from geonews.errors import StoreError
+from geonews import corrections, settings
+from geonews.corrections import Pin
+from geonews.errors import InputError, StoreError
 from geonews.models import Analysis, Article, DateMention, Mention, Place, Span
 
 SCHEMA_VERSION = 1
@@ -121,6 +127,9 @@ CREATE TABLE IF NOT EXISTS geocode_overrides (
     lon DOUBLE,
     created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
+ALTER TABLE geocode_overrides ADD COLUMN IF NOT EXISTS place_name VARCHAR;
+ALTER TABLE geocode_overrides ADD COLUMN IF NOT EXISTS kind VARCHAR;
+ALTER TABLE geocode_overrides ADD COLUMN IF NOT EXISTS country_code VARCHAR;
 CREATE TABLE IF NOT EXISTS geocode_cache (
     provider VARCHAR NOT NULL,
     query VARCHAR NOT NULL,
@@ -466,11 +475,12 @@ class Store:
         added, _ = self.add_many([analysis])
         return added == 1
 
-    def add_many(self, analyses: Iterable[Analysis]) -> tuple[int, int]:
+    def add_many(self, analyses: Iterable[Analysis], *, replace: bool = False) -> tuple[int, int]:
         """Store analyses in ONE transaction: (added, skipped as already stored).
 
-        On any failure the whole batch is rolled back (StoreError); what was
-        stored before stays.
+        ``replace=True`` stores them over what is stored for the same articles
+        (a re-analysis); they then count as added. On any failure the whole batch
+        is rolled back (StoreError); what was stored before stays.
         """
         analyses = list(analyses)
         if not analyses:
@@ -488,6 +498,13 @@ class Store:
                         "SELECT id FROM articles WHERE list_contains(?, id)", [ids]
                     ).fetchall()
                 }
+                if replace and existing:
+                    for table in ("mentions", "mention_places", "dates", "articles"):
+                        key = "id" if table == "articles" else "article_id"
+                        cur.execute(
+                            f"DELETE FROM {table} WHERE list_contains(?, {key})", [list(existing)]
+                        )
+                    existing = set()
                 batch, seen, now = _Batch(), set(existing), dt.datetime.now()
                 for analysis in analyses:
                     aid = analysis.article.hash
@@ -503,6 +520,8 @@ class Store:
                             cur.execute(f"{verb} {table} SELECT * FROM _batch_rows")
                         finally:
                             cur.unregister("_batch_rows")
+                if replace:
+                    self._drop_orphans(cur)
                 cur.execute("COMMIT")
             except BaseException as exc:
                 try:
@@ -529,15 +548,7 @@ class Store:
                 for table in ("mentions", "mention_places", "dates"):
                     cur.execute(f"DELETE FROM {table} WHERE article_id = ?", [aid])
                 cur.execute("DELETE FROM articles WHERE id = ?", [aid])
-                cur.execute(
-                    "DELETE FROM entities WHERE id NOT IN "
-                    "(SELECT entity_id FROM mentions WHERE entity_id IS NOT NULL)"
-                )
-                cur.execute(
-                    "DELETE FROM places WHERE id NOT IN (SELECT place_id FROM mention_places) "
-                    "AND id NOT IN (SELECT place_id FROM geocode_overrides "
-                    "WHERE place_id IS NOT NULL)"
-                )
+                self._drop_orphans(cur)
                 cur.execute("COMMIT")
                 return True
             except duckdb.Error as exc:
@@ -549,6 +560,19 @@ class Store:
             finally:
                 cur.close()
 
+    @staticmethod
+    def _drop_orphans(cur) -> None:
+        """Entities and places no stored mention (or pin) refers to any more."""
+        cur.execute(
+            "DELETE FROM entities WHERE id NOT IN "
+            "(SELECT entity_id FROM mentions WHERE entity_id IS NOT NULL)"
+        )
+        cur.execute(
+            "DELETE FROM places WHERE id NOT IN (SELECT place_id FROM mention_places) "
+            "AND id NOT IN (SELECT place_id FROM geocode_overrides "
+            "WHERE place_id IS NOT NULL)"
+        )
+
     def set_override(
         self,
         name: str,
@@ -557,24 +581,321 @@ class Store:
         lat: float | None = None,
         lon: float | None = None,
         article_id: str | None = None,
+        place_name: str | None = None,
+        kind: str | None = None,
+        country_code: str | None = None,
     ) -> int:
-        """Record a user correction: ``name`` (in one article, or everywhere) is this place."""
+        """Record a user correction: ``name`` (in one article, or everywhere) is this place.
+
+        The raw row only; :meth:`pin` checks the place and applies it to stored articles.
+        """
         if place_id is None and (lat is None or lon is None):
             raise StoreError("An override needs a place id or both lat and lon.")
         with self._lock:
             try:
-                row = (
-                    self.cursor()
-                    .execute(
-                        "INSERT INTO geocode_overrides (name, article_id, place_id, lat, lon) "
-                        "VALUES (?, ?, ?, ?, ?) RETURNING id",
-                        [name, article_id, place_id, lat, lon],
-                    )
-                    .fetchone()
+                row = self._insert_override(
+                    self.cursor(),
+                    [name, article_id, place_id, lat, lon, place_name, kind, country_code],
                 )
             except duckdb.Error as exc:
                 raise StoreError(f"Could not save the override: {exc}") from exc
         return row[0]
+
+    @staticmethod
+    def _insert_override(cur, values: list):
+        return cur.execute(
+            "INSERT INTO geocode_overrides (name, article_id, place_id, lat, lon, place_name, "
+            "kind, country_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, created_at",
+            values,
+        ).fetchone()
+
+    # -- pins (user corrections, geonews.corrections) ---------------------------
+
+    def pins(self) -> list[Pin]:
+        """Every pin, newest first."""
+        return self._pins(self.cursor())
+
+    @staticmethod
+    def _pins(cur) -> list[Pin]:
+        rows = cur.execute("SELECT * FROM geocode_overrides ORDER BY created_at DESC, id DESC")
+        cols = [d[0] for d in rows.description]
+        out = []
+        for values in rows.fetchall():
+            r = dict(zip(cols, values, strict=True))
+            if r["lat"] is None or r["lon"] is None:
+                continue  # a bare set_override(place_id=...) row that pin() never checked
+            out.append(
+                Pin(
+                    name=r["name"],
+                    place_id=r["place_id"] or corrections.coordinate_id(r["lat"], r["lon"]),
+                    place_name=r.get("place_name") or r["name"],
+                    lat=r["lat"],
+                    lon=r["lon"],
+                    kind=r.get("kind") or "city",
+                    country_code=r.get("country_code"),
+                    article_id=r["article_id"],
+                    id=r["id"],
+                    created_at=r["created_at"],
+                )
+            )
+        return out
+
+    def pin(
+        self,
+        name: str,
+        *,
+        place_id: str | None = None,
+        lat: float | None = None,
+        lon: float | None = None,
+        article_id: str | None = None,
+        place_name: str | None = None,
+        kind: str | None = None,
+        country_code: str | None = None,
+        gazetteer=None,
+    ) -> Pin:
+        """Pin ``name`` (in one stored article, or everywhere) to a place, and apply it.
+
+        The place is a gazetteer id ("gn:524901", "cur:jordan-valley"; ``gazetteer``
+        defaults to ``geo.load_gazetteer()``), the id of a place already stored, or
+        ``lat``/``lon`` with an optional ``place_name``, ``kind`` and ``country_code``.
+        The pin and its effect on the stored articles are written in one transaction.
+        Raises InputError for an unknown place or article, or bad coordinates.
+        """
+        if self.read_only:
+            raise StoreError("The store is open read-only.")
+        if not name or not corrections.key(name):
+            raise InputError("Give the place name to pin.")
+        if kind is not None and kind not in corrections.KINDS:
+            raise InputError(
+                f"Unknown kind {kind!r}; one of {', '.join(sorted(corrections.KINDS))}."
+            )
+        if place_id:
+            pin = self._pin_to_id(name, place_id, gazetteer, kind=kind, place_name=place_name)
+        elif lat is None or lon is None:
+            raise InputError("Pin a name to a place id, or to both a latitude and a longitude.")
+        else:
+            lat, lon = corrections.check_coordinates(lat, lon)
+            pin = Pin(
+                name=name,
+                place_id=corrections.coordinate_id(lat, lon),
+                place_name=place_name or name,
+                lat=lat,
+                lon=lon,
+                kind=kind or "city",
+                country_code=country_code.upper() if country_code else None,
+            )
+        with self._lock:
+            cur = self.cursor()
+            try:
+                if article_id is not None:
+                    aid = self._resolve_id(cur, article_id)
+                    if aid is None:
+                        raise InputError(f"No stored article {article_id!r} to pin {name!r} in.")
+                    pin = replace(pin, article_id=aid)
+                cur.execute("BEGIN TRANSACTION")
+                row = self._insert_override(
+                    cur,
+                    [
+                        pin.name,
+                        pin.article_id,
+                        pin.place_id if place_id else None,
+                        pin.lat,
+                        pin.lon,
+                        pin.place_name,
+                        pin.kind,
+                        pin.country_code,
+                    ],
+                )
+                pin = replace(pin, id=row[0], created_at=row[1])
+                self._apply_pin(cur, pin)
+                self._drop_orphans(cur)
+                cur.execute("COMMIT")
+            except BaseException as exc:
+                if not isinstance(exc, InputError):
+                    try:
+                        cur.execute("ROLLBACK")
+                    except duckdb.Error:
+                        pass
+                if isinstance(exc, duckdb.Error):
+                    raise StoreError(f"Could not save the pin: {exc}") from exc
+                raise
+            finally:
+                cur.close()
+        return pin
+
+    def _pin_to_id(self, name, place_id, gazetteer, *, kind, place_name) -> Pin:
+        if gazetteer is None:
+            from geonews import geo
+
+            gazetteer = geo.load_gazetteer()
+        entry = gazetteer.get(place_id)
+        if entry is not None:
+            return Pin(
+                name=name,
+                place_id=entry.id,
+                place_name=place_name or entry.name,
+                lat=entry.lat,
+                lon=entry.lon,
+                kind=kind or entry.kind,
+                country_code=entry.country_code,
+            )
+        row = (
+            self.cursor()
+            .execute(
+                "SELECT name, lat, lon, kind, country_code FROM places WHERE id = ?", [place_id]
+            )
+            .fetchone()
+        )
+        if row is None or row[1] is None or row[2] is None:
+            raise InputError(
+                f"Unknown place id {place_id!r}: not in the gazetteer nor a stored place "
+                f"with coordinates (ids look like gn:524901, cc:RU, cur:jordan-valley)."
+            )
+        return Pin(
+            name=name,
+            place_id=place_id,
+            place_name=place_name or row[0],
+            lat=row[1],
+            lon=row[2],
+            kind=kind or row[3] or "city",
+            country_code=row[4],
+        )
+
+    def _matching_texts(self, cur, table: str, k: str) -> list[str]:
+        texts = cur.execute(f"SELECT DISTINCT text FROM {table} WHERE text IS NOT NULL").fetchall()
+        return [t for (t,) in texts if corrections.key(t) == k]
+
+    def _apply_pin(self, cur, pin: Pin, *, only: str | None = None) -> None:
+        """Point the stored mentions the pin covers at its place (inside a transaction)."""
+        k = pin.key
+        if pin.article_id is not None or only is not None:
+            scope, params = "{col} = ?", [pin.article_id or only]
+        else:  # corpus-wide: not where an article-specific pin for the same name rules
+            own = sorted({p.article_id for p in self._pins(cur) if p.article_id and p.key == k})
+            scope, params = "NOT list_contains(?, {col})", [own]
+        cur.execute(
+            "INSERT OR IGNORE INTO places VALUES (?, ?, ?, ?, ?, ?)",
+            [pin.place_id, pin.place_name, pin.lat, pin.lon, pin.country_code, pin.kind],
+        )
+        texts = self._matching_texts(cur, "mention_places", k)
+        if texts:
+            cur.execute(
+                f"UPDATE mention_places SET place_id = ?, confidence = 1.0, reason = ? "
+                f"WHERE list_contains(?, text) AND {scope.format(col='article_id')}",
+                [pin.place_id, pin.reason, texts, *params],
+            )
+        texts = self._matching_texts(cur, "mentions", k)
+        if texts:
+            labels = sorted(corrections.PLACE_LABELS)
+            cur.execute(
+                f'INSERT INTO mention_places SELECT m.article_id, ?, m.start, m."end", m.text, '
+                f"1.0, ? FROM mentions m WHERE list_contains(?, m.text) "
+                f"AND list_contains(?, m.label) AND {scope.format(col='m.article_id')} "
+                f"AND NOT EXISTS ("
+                f"SELECT 1 FROM mention_places mp WHERE mp.article_id = m.article_id "
+                f'AND mp.start = m.start AND mp."end" = m."end")',
+                [pin.place_id, pin.reason, texts, labels, *params],
+            )
+
+    def unpin(self, name: str, *, article_id: str | None = None) -> list[str]:
+        """Remove the pins of ``name`` (for one article, or the corpus-wide ones).
+
+        Stored mentions another pin still covers take that pin's place. The ids
+        of the articles left with mentions nothing covers any more are returned:
+        re-analyse them (``pipeline.reanalyze``) to geocode those mentions again;
+        until then they are kept without coordinates. Raises InputError when there
+        was no such pin.
+        """
+        if self.read_only:
+            raise StoreError("The store is open read-only.")
+        k = corrections.key(name)
+        with self._lock:
+            cur = self.cursor()
+            aid = None
+            if article_id is not None:
+                aid = self._resolve_id(cur, article_id) or article_id
+            gone = [p for p in self._pins(cur) if p.key == k and p.article_id == aid]
+            if not gone:
+                where = f" in article {article_id}" if article_id else " (corpus-wide)"
+                raise InputError(f"No pin for {name!r}{where}.")
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                cur.execute(
+                    "DELETE FROM geocode_overrides WHERE list_contains(?, id)",
+                    [[p.id for p in gone]],
+                )
+                texts = self._matching_texts(cur, "mention_places", k)
+                scope = "article_id = ?" if aid else "TRUE"
+                affected = [
+                    r[0]
+                    for r in cur.execute(
+                        f"SELECT DISTINCT article_id FROM mention_places "
+                        f"WHERE list_contains(?, text) AND reason LIKE '{corrections.PINNED}%' "
+                        f"AND {scope}",
+                        [texts, *([aid] if aid else [])],
+                    ).fetchall()
+                ]
+                remaining = self._pins(cur)
+                stale = []
+                for art in affected:
+                    pin = corrections.for_article(remaining, [art]).get(k)
+                    if pin is not None:
+                        self._apply_pin(cur, pin, only=art)
+                    else:
+                        stale.append(art)
+                if stale:
+                    unresolved = f"name:{_fallback_key(name)}"
+                    cur.execute(
+                        "INSERT OR IGNORE INTO places VALUES (?, ?, NULL, NULL, NULL, 'unresolved')",
+                        [unresolved, texts[0] if texts else name],
+                    )
+                    cur.execute(
+                        "UPDATE mention_places SET place_id = ?, confidence = 0.0, reason = ? "
+                        f"WHERE list_contains(?, article_id) AND list_contains(?, text) "
+                        f"AND reason LIKE '{corrections.PINNED}%'",
+                        [unresolved, "Pin removed; re-analyse to geocode it again.", stale, texts],
+                    )
+                self._drop_orphans(cur)
+                cur.execute("COMMIT")
+            except duckdb.Error as exc:
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                raise StoreError(f"Could not remove the pin: {exc}") from exc
+            finally:
+                cur.close()
+        return stale
+
+    # -- the online geocoder's cache (geonews.geocoder) ---------------------------
+
+    def geocode_cache_get(self, provider: str, query: str) -> str | None:
+        """The cached answer (JSON text) for ``query``, None when never asked."""
+        row = (
+            self.cursor()
+            .execute(
+                "SELECT response FROM geocode_cache WHERE provider = ? AND query = ?",
+                [provider, query],
+            )
+            .fetchone()
+        )
+        return row[0] if row else None
+
+    def geocode_cache_put(
+        self, provider: str, query: str, lat: float | None, lon: float | None, response: str
+    ) -> None:
+        """Keep an answer of the online geocoder (not a failure)."""
+        if self.read_only:
+            return
+        with self._lock:
+            try:
+                self.cursor().execute(
+                    "INSERT OR REPLACE INTO geocode_cache (provider, query, lat, lon, response) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [provider, query, lat, lon, response],
+                )
+            except duckdb.Error as exc:
+                raise StoreError(f"Could not cache the geocoder's answer: {exc}") from exc
 
     def overrides(self):
         """The geocode overrides, newest first (DataFrame)."""

@@ -219,3 +219,108 @@ def test_serve_starts_the_dashboard(tmp_path: Path):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+PIN_TEXT = (
+    "Protesters gathered in Springfield on Monday while officials in Damascus met. "
+    "Later they marched to Richmond."
+)
+RICHMOND = {
+    "lat": "37.5385",
+    "lon": "-77.4343",
+    "osm_type": "relation",
+    "osm_id": 206859,
+    "addresstype": "city",
+    "name": "Richmond",
+    "display_name": "Richmond, Virginia, United States",
+    "address": {"country_code": "us"},
+}
+
+
+def geocoder_env(port: int) -> dict:
+    return {
+        "GEONEWS_GEOCODER": "nominatim",
+        "GEONEWS_GEOCODER_DOMAIN": f"127.0.0.1:{port}",
+        "GEONEWS_GEOCODER_SCHEME": "http",
+        "GEONEWS_GEOCODER_MIN_DELAY": "0",
+        "GEONEWS_GEOCODER_TIMEOUT": "1",
+    }
+
+
+def test_analyze_stays_offline_unless_a_geocoder_is_set(tmp_path: Path):
+    from test_geocoder import Nominatim, closed_port
+
+    path = tmp_path / "a.txt"
+    path.write_text(PIN_TEXT, encoding="utf-8")
+    with Nominatim(answers={"richmond": RICHMOND}) as server:
+        env = geocoder_env(server.port)
+        offline = run("analyze", path, env={**env, "GEONEWS_GEOCODER": ""})
+        assert offline.returncode == 0, offline.stderr
+        assert server.requests == []
+        (record,) = lines(offline.stdout)
+        assert {p["name"]: p["lat"] for p in record["places"]}["Richmond"] is None
+
+        online = run("analyze", path, env=env)
+        assert online.returncode == 0, online.stderr
+        (record,) = lines(online.stdout)
+        check_shape(record, PIN_TEXT)
+        got = {p["mentions"][0]["text"]: p for p in record["places"]}
+        assert got["Richmond"]["lat"] == 37.5385
+        assert [r["q"] for r in server.requests] == ["Springfield", "Richmond"]
+        assert "online geocoder" in online.stderr
+
+    down = run("analyze", path, env=geocoder_env(closed_port()))
+    assert down.returncode == 0, down.stderr  # a dead geocoder never breaks analysis
+    (record,) = lines(down.stdout)
+    assert JSON_KEYS <= set(record)
+    reasons = {p["name"]: p["reason"] for p in record["places"]}
+    assert "unreachable" in reasons["Richmond"]
+    assert "unreachable" in down.stderr and "Traceback" not in down.stderr
+
+
+def test_pin_pins_unpin_and_ingest_with_the_geocoder(tmp_path: Path):
+    from test_geocoder import Nominatim
+
+    corpus = tmp_path / "one.txt"
+    corpus.write_text(PIN_TEXT, encoding="utf-8")
+    db = tmp_path / "c.duckdb"
+    with Nominatim(answers={"richmond": RICHMOND}) as server:
+        env = geocoder_env(server.port)
+        first = run("ingest", corpus, "--db", db, env=env)
+        assert first.returncode == 0, first.stderr
+        assert "1 place(s) found" in first.stderr
+        asked = len(server.requests)
+        assert asked == 2  # Springfield (not found) and Richmond
+
+        pinned = run("pin", "Springfield", "--place", "gn:4250542", "--db", db)
+        assert pinned.returncode == 0, pinned.stderr
+        assert "1 stored mention(s) updated" in pinned.stdout
+        listed = run("pins", "--json", "--db", db)
+        (pin,) = lines(listed.stdout)
+        assert (pin["name"], pin["place_id"], pin["article_id"]) == (
+            "Springfield",
+            "gn:4250542",
+            None,
+        )
+
+        from geonews.store import Store
+
+        with Store.open(db, read_only=True) as store:
+            (article,) = store.articles()["id"]
+            got = {p.name: p for p in store.get_analysis(article).places}
+        assert got["Springfield"].reason.startswith("pinned by user")
+        assert got["Richmond"].lat == 37.5385
+
+        # unpin: the article is re-analysed; the geocoder's answers come from the cache
+        gone = run("unpin", "Springfield", "--db", db, env=env)
+        assert gone.returncode == 0, gone.stderr
+        assert "1 article(s) re-analysed" in gone.stdout
+        assert len(server.requests) == asked
+        assert lines(run("pins", "--json", "--db", db).stdout) == []
+
+    bad = run("pin", "Springfield", "--lat", "95", "--lon", "0", "--db", db)
+    assert bad.returncode == 2 and "out of range" in bad.stderr
+    bad = run("pin", "Springfield", "--place", "gn:nope", "--db", db)
+    assert bad.returncode == 2 and "Unknown place id" in bad.stderr
+    bad = run("unpin", "Nowhere", "--db", db)
+    assert bad.returncode == 2 and "No pin" in bad.stderr

@@ -243,3 +243,27 @@ def test_read_only_and_closed(db_path: Path):
             store.add(make_analysis(TEXT_B))
     with pytest.raises(StoreError):
         store.stats()
+
+
+def test_add_many_replace_stores_a_reanalysis(db_path: Path):
+    a = make_analysis(TEXT_A, id="ext-1")
+    moved = make_analysis(TEXT_A, id="ext-1", lat=44.0)
+    with Store.open(db_path) as store:
+        store.add(a)
+        before = store.stats()
+        assert store.add_many([moved]) == (0, 1)  # not replaced by default
+        assert store.add_many([moved], replace=True) == (1, 0)
+        assert store.stats() == before  # nothing doubled
+        assert store.get_analysis("ext-1").places[0].lat == 43.6  # places keep the first row
+        assert store.get_analysis("ext-1").to_json()["places"][0]["id"] == "gn:491422"
+
+
+def test_geocode_cache_round_trip(db_path: Path):
+    with Store.open(db_path) as store:
+        assert store.geocode_cache_get("nominatim", "zabadani") is None
+        store.geocode_cache_put("nominatim", "zabadani", 33.7, 36.1, '{"name": "Zabadani"}')
+        store.geocode_cache_put("nominatim", "nowhere", None, None, "null")
+    with Store.open(db_path) as store:
+        assert store.geocode_cache_get("nominatim", "zabadani") == '{"name": "Zabadani"}'
+        assert store.geocode_cache_get("nominatim", "nowhere") == "null"
+        assert store.geocode_cache_get("photon", "zabadani") is None
