@@ -52,9 +52,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("geocoder_scheme", "https", "Scheme of the online geocoder (http or https)."),
     Setting("user_agent", "geonews", "User agent sent to the online geocoder and to fetched URLs."),
     Setting("geocoder_timeout", "5", "Seconds before an online geocoder request is abandoned."),
-    Setting(
-        "geocoder_min_delay", "1.0", "Seconds between online geocoder requests (rate limit)."
-    ),
+    Setting("geocoder_min_delay", "1.0", "Seconds between online geocoder requests (rate limit)."),
     Setting("fetch_timeout", "10", "Seconds before fetching a URL or feed is abandoned."),
     Setting("fetch_max_bytes", "5000000", "Largest page or feed fetched, in bytes."),
     Setting(
