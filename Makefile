@@ -48,8 +48,9 @@ format: $(VENV)/.installed-dev
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-test: test-setup lint
+test: test-setup
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory lint
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
