@@ -43,6 +43,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("max_chars", "2000000", "Largest article accepted, in characters."),
     Setting(
+        "max_file_bytes",
+        "200000000",
+        "Largest file or upload read, in bytes (refused before it is read).",
+    ),
+    Setting(
         "geocoder",
         "",
         "Optional online geocoder for names the gazetteer cannot place "
@@ -55,6 +60,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("geocoder_min_delay", "1.0", "Seconds between online geocoder requests (rate limit)."),
     Setting("fetch_timeout", "10", "Seconds before fetching a URL or feed is abandoned."),
     Setting("fetch_max_bytes", "5000000", "Largest page or feed fetched, in bytes."),
+    Setting(
+        "fetch_connect_timeout",
+        "5",
+        "Seconds to wait for a fetched URL's server to accept the connection "
+        "(within fetch_timeout, the total for a fetch with its redirects).",
+    ),
     Setting(
         "fetch_allow",
         "",

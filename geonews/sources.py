@@ -30,19 +30,20 @@ import io
 import json
 import re
 import time
+import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from geonews import settings
+from geonews import netsafe, settings
 from geonews.errors import (
-    BlockedURLError,
     EmptyTextError,
     FetchError,
     GeonewsError,
     ParseError,
+    TextTooLargeError,
     UnsupportedFormatError,
 )
 from geonews.models import Article
@@ -197,6 +198,23 @@ def looks_binary(data: bytes) -> bool:
     return bool(head) and controls / len(head) > 0.1
 
 
+def _bomless_utf16(data: bytes) -> str | None:
+    """utf-16-le/be for text saved as UTF-16 without a byte-order mark, else None.
+
+    Such text (mostly ASCII-range characters) has a NUL in nearly every other byte.
+    """
+    head = data[:8192]
+    if len(head) < 4 or len(head) % 2:
+        return None
+    even, odd = head[0::2], head[1::2]
+    n = len(odd)
+    if odd.count(0) > 0.6 * n and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) > 0.6 * n and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
+
+
 def decode(data: bytes, *, name: str = "input") -> str:
     """Bytes to text: UTF-8 (BOM or not), UTF-16/32 with a BOM, else Windows-1252/Latin-1.
 
@@ -220,6 +238,12 @@ def _decode(data: bytes, name: str) -> str:
                 return data[len(bom) :].decode(codec)
             except UnicodeDecodeError as exc:
                 raise UnsupportedFormatError(f"{name}: not valid {codec} text: {exc}") from exc
+    codec = _bomless_utf16(data)
+    if codec is not None:
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            pass
     if looks_binary(data):
         raise UnsupportedFormatError(f"{name}: binary data, not text")
     try:
@@ -230,6 +254,93 @@ def _decode(data: bytes, name: str) -> str:
         return data.decode("cp1252")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+# -- size limits ---------------------------------------------------------------
+
+
+def check_chars(text: str, *, name: str = "The article") -> None:
+    """TextTooLargeError when ``text`` is over ``max_chars`` (GEONEWS_MAX_CHARS)."""
+    limit = settings.get_int("max_chars")
+    if len(text) > limit:
+        raise TextTooLargeError(
+            f"{name} has {len(text):,} characters; the limit is {limit:,} "
+            f"(set GEONEWS_MAX_CHARS to change it).",
+            size=len(text),
+            limit=limit,
+        )
+
+
+def check_file_size(size: int, name: str, *, single: bool = False) -> None:
+    """TextTooLargeError, before reading, for a file over ``max_file_bytes``; a
+    one-article text file also when it cannot fit in ``max_chars``."""
+    limit = settings.get_int("max_file_bytes")
+    if size > limit:
+        raise TextTooLargeError(
+            f"{name}: {size:,} bytes; files up to {limit:,} bytes are read "
+            f"(set GEONEWS_MAX_FILE_BYTES to change it).",
+            size=size,
+            limit=limit,
+        )
+    chars = settings.get_int("max_chars")
+    if single and size > 4 * chars + 4:  # no encoding takes more than 4 bytes a character
+        raise TextTooLargeError(
+            f"{name}: {size:,} bytes is more than an article of {chars:,} characters "
+            f"(set GEONEWS_MAX_CHARS to change it).",
+            size=size,
+            limit=4 * chars + 4,
+        )
+
+
+# -- language and script --------------------------------------------------------
+
+_ENGLISH = frozenset(
+    "the of and to in a is that for on with as was by he it at from his said are "
+    "be has have an not they who its were will this but been their which had".split()
+)
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _script(ch: str) -> str:
+    try:
+        name = unicodedata.name(ch)
+    except ValueError:
+        return "OTHER"
+    first = name.split(" ", 1)[0]
+    return {"CJK": "Chinese/Japanese (CJK)", "HANGUL": "Korean (Hangul)"}.get(
+        first, first.capitalize()
+    )
+
+
+def script_note(text: str, *, sample: int = 20000) -> str | None:
+    """A note for text that is probably not English; None when it looks English.
+
+    geonews's language models are English-only. Text mostly in another script
+    (Cyrillic, Arabic, CJK, ...) or in Latin script without common English
+    words is still analysed; this says why few entities may be found.
+    """
+    letters = [c for c in text[: sample * 4] if c.isalpha()][:sample]
+    if len(letters) < 20:
+        return None
+    counts: dict[str, int] = {}
+    for c in letters:
+        script = "Latin" if c.isascii() else _script(c)
+        counts[script] = counts.get(script, 0) + 1
+    latin = counts.get("Latin", 0)
+    if latin < 0.5 * len(letters):
+        main = max(counts, key=counts.get)
+        return (
+            f"This text is mostly in {main} script. geonews's language models are "
+            f"English-only: it is still analysed, but expect few people, organisations "
+            f"and places to be found."
+        )
+    words = [w.lower() for w in _WORD.findall(text[: sample * 4])]
+    if len(words) >= 40 and sum(w in _ENGLISH for w in words) < 0.05 * len(words):
+        return (
+            "This text does not look like English. geonews's language models are "
+            "English-only: it is still analysed, but expect entities to be missed."
+        )
+    return None
 
 
 # -- text and HTML -------------------------------------------------------------
@@ -255,10 +366,11 @@ def read_text(
     """An Article from pasted text (kept exactly as given, so offsets index it).
 
     ``published`` may be a date or any string :func:`parse_date` reads.
-    Raises EmptyTextError for empty text.
+    Raises EmptyTextError for empty text, TextTooLargeError over ``max_chars``.
     """
     if not isinstance(text, str) or not text.strip():
         raise EmptyTextError("The article has no text: paste or upload some text to analyse.")
+    check_chars(text)
     return Article(
         text=text,
         id=id or "",
@@ -377,6 +489,9 @@ def article_from_record(record) -> Article:
         raise ValueError("'text' is not a string")
     if not text.strip():
         raise ValueError("'text' is empty")
+    limit = settings.get_int("max_chars")
+    if len(text) > limit:
+        raise ValueError(f"'text' has {len(text):,} characters; the limit is {limit:,}")
     return Article(
         text=text,
         id=_opt_str(record.get("id")) or "",
@@ -509,6 +624,7 @@ def _parse(data: bytes, filename: str, errors: list) -> Iterator[Article]:
     if not text.strip():
         raise EmptyTextError(f"{filename}: the file is empty")
     if suffix in TEXT_SUFFIXES:
+        check_chars(text, name=filename)
         yield Article(text=text, title=_first_line(text))
     elif suffix in HTML_SUFFIXES:
         yield parse_html(text, name=filename)
@@ -546,9 +662,14 @@ def read_path(path, *, errors: list | None = None) -> Iterator[Article]:
             f"geonews reads {', '.join(SUFFIXES)}"
         )
     try:
-        data = path.read_bytes()
+        if not path.is_file():
+            raise UnsupportedFormatError(f"{path}: not a regular file")
+        check_file_size(path.stat().st_size, str(path), single=_suffix(path.name) in TEXT_SUFFIXES)
+        with path.open("rb") as f:  # never more than the limit, even if the file grows
+            data = f.read(settings.get_int("max_file_bytes") + 1)
     except OSError as exc:
         raise UnsupportedFormatError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    check_file_size(len(data), str(path))
     yield from _read(data, str(path), errors)
 
 
@@ -604,8 +725,10 @@ def read_bytes(data: bytes, filename: str) -> ReadResult:
     """Articles in an uploaded file; its name's extension picks the format.
 
     Returns a ReadResult (a list of articles with ``.errors``). A file that
-    cannot be read at all raises (UnsupportedFormatError, EmptyTextError, ParseError).
+    cannot be read at all raises (UnsupportedFormatError, EmptyTextError, ParseError,
+    TextTooLargeError).
     """
+    check_file_size(len(data), filename, single=_suffix(filename) in TEXT_SUFFIXES)
     errors: list = []
     return ReadResult(_read(bytes(data), filename, errors), errors)
 
@@ -613,53 +736,13 @@ def read_bytes(data: bytes, filename: str) -> ReadResult:
 # -- network -------------------------------------------------------------------
 
 
-def _check_url(url: str) -> str:
-    if not isinstance(url, str) or not url.strip():
-        raise BlockedURLError("No URL given.")
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https"):
-        raise BlockedURLError(f"Only http and https URLs can be fetched, not {url!r}.")
-    if not parts.hostname:
-        raise BlockedURLError(f"The URL {url!r} has no host.")
-    return url
-
-
-def _download(url: str, *, accept: tuple[str, ...]) -> tuple[bytes, str, str, str | None]:
-    """GET a URL: (body, final url, content type, charset). Raises FetchError."""
-    import requests
-
-    url = _check_url(url)
-    timeout = settings.get_float("fetch_timeout")
-    limit = settings.get_int("fetch_max_bytes")
-    headers = {
-        "User-Agent": settings.get("user_agent"),
-        "Accept": ", ".join(accept) + ", */*;q=0.1",
-    }
-    try:
-        with requests.get(url, headers=headers, timeout=timeout, stream=True) as resp:
-            if resp.status_code >= 400:
-                raise FetchError(f"{url}: HTTP {resp.status_code} {resp.reason or ''}".strip())
-            final = _check_url(resp.url or url)
-            ctype = resp.headers.get("Content-Type", "")
-            mime = ctype.split(";")[0].strip().lower()
-            if mime and mime not in accept:
-                raise FetchError(f"{url}: unsupported content type {mime!r}")
-            length = resp.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) > limit:
-                raise FetchError(f"{url}: {int(length):,} bytes; the limit is {limit:,}")
-            chunks, size = [], 0
-            for chunk in resp.iter_content(chunk_size=65536):
-                size += len(chunk)
-                if size > limit:
-                    raise FetchError(f"{url}: larger than the limit of {limit:,} bytes")
-                chunks.append(chunk)
-            charset = resp.encoding if "charset" in ctype.lower() else None
-            return b"".join(chunks), final, mime, charset
-    except requests.exceptions.Timeout as exc:
-        raise FetchError(f"{url}: timed out after {timeout:g}s") from exc
-    except requests.exceptions.RequestException as exc:
-        raise FetchError(f"{url}: {exc.__class__.__name__}: {exc}") from exc
+def _download(
+    url: str, *, accept: tuple[str, ...], resolver=None
+) -> tuple[bytes, str, str, str | None]:
+    """GET a URL under the fetch policy (:mod:`geonews.netsafe`):
+    (body, final url, content type, charset). Raises FetchError / BlockedURLError."""
+    result = netsafe.fetch(url, accept=accept, resolver=resolver)
+    return result.body, result.url, result.mime, result.charset
 
 
 def _decode_http(body: bytes, charset: str | None, url: str) -> str:
@@ -671,13 +754,16 @@ def _decode_http(body: bytes, charset: str | None, url: str) -> str:
     return decode(body, name=url)
 
 
-def fetch_url(url: str) -> Article:
+def fetch_url(url: str, *, resolver=None) -> Article:
     """Fetch a web page and extract its article (text, title, site, date).
 
-    Only http(s); timeout, size cap and user agent from settings
-    (``fetch_timeout``, ``fetch_max_bytes``, ``user_agent``).
+    Only public http(s) addresses unless allow-listed; redirects re-checked;
+    timeouts, size cap and user agent from settings (see :mod:`geonews.netsafe`).
+    ``resolver(host, port) -> [ip, ...]`` replaces DNS.
     """
-    body, final, mime, charset = _download(url, accept=(*HTML_TYPES, *TEXT_TYPES))
+    body, final, mime, charset = _download(
+        url, accept=(*HTML_TYPES, *TEXT_TYPES), resolver=resolver
+    )
     try:
         text = _decode_http(body, charset, final)
     except UnsupportedFormatError as exc:
@@ -736,7 +822,7 @@ def parse_feed(data: bytes | str, *, url: str | None = None) -> ReadResult:
     return out
 
 
-def read_feed(url_or_bytes) -> ReadResult:
+def read_feed(url_or_bytes, *, resolver=None) -> ReadResult:
     """Articles of an RSS/Atom feed given as an http(s) URL, a file path or the raw bytes.
 
     Returns a ReadResult (a list of articles; entries without text in ``.errors``).
@@ -754,6 +840,6 @@ def read_feed(url_or_bytes) -> ReadResult:
     if isinstance(url_or_bytes, str) and url_or_bytes.lstrip().startswith("<"):
         return parse_feed(url_or_bytes)
     body, final, _mime, _charset = _download(
-        url_or_bytes, accept=(*FEED_TYPES, "text/html", "text/plain")
+        url_or_bytes, accept=(*FEED_TYPES, "text/html", "text/plain"), resolver=resolver
     )
     return parse_feed(body, url=final)

@@ -409,7 +409,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def server():
+def server(monkeypatch):
+    monkeypatch.setenv("GEONEWS_FETCH_ALLOW", "127.0.0.1")  # tests' own server; see test_url_safety
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     httpd.user_agents = []
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -452,7 +453,8 @@ def test_fetch_url_failures(server, monkeypatch):
         sources.fetch_url(f"{base}/article")
 
 
-def test_fetch_url_unreachable():
+def test_fetch_url_unreachable(monkeypatch):
+    monkeypatch.setenv("GEONEWS_FETCH_ALLOW", "127.0.0.1")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
