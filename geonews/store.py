@@ -26,6 +26,9 @@ into ``articles.text``; ``"end"`` is a SQL keyword, so quote it):
 - ``geocode_cache(provider, query, lat, lon, response, created_at)``: the online
   geocoder's answers (``geonews.geocoder``); ``query`` the normalised name,
   ``response`` the answer as JSON (``null``: nothing found). Failures are not kept.
+- ``entity_curation(seq, op, entity_id, target_id, name, label, alias, created_at)``:
+  the user's entity merges, renames and alias splits in order (``geonews.curation``),
+  replayed on every article stored afterwards.
 - view ``entity_summary(id, name, label, mentions, articles, first_seen, last_seen)``.
 
 Threads: reads use their own cursor; writes are serialised by a lock.
@@ -34,6 +37,7 @@ Threads: reads use their own cursor; writes are serialised by a lock.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
@@ -139,6 +143,16 @@ CREATE TABLE IF NOT EXISTS geocode_cache (
     created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
     PRIMARY KEY (provider, query)
 );
+CREATE TABLE IF NOT EXISTS entity_curation (
+    seq INTEGER PRIMARY KEY,
+    op VARCHAR NOT NULL,
+    entity_id VARCHAR NOT NULL,
+    target_id VARCHAR,
+    name VARCHAR,
+    label VARCHAR,
+    alias VARCHAR,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
 CREATE INDEX IF NOT EXISTS mentions_article ON mentions (article_id);
 CREATE INDEX IF NOT EXISTS mentions_entity ON mentions (entity_id);
 CREATE INDEX IF NOT EXISTS mention_places_article ON mention_places (article_id);
@@ -185,6 +199,7 @@ def coarse_label(label: str) -> str | None:
     return COARSE_LABELS.get(label)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def entity_id(name: str, label: str) -> str | None:
     coarse = coarse_label(label)
     if coarse is None or not name.strip():
@@ -357,6 +372,71 @@ class _Batch:
         yield "mention_places", self.mention_places, _MENTION_PLACES, "INSERT INTO"
         yield "dates", self.dates, _DATES, "INSERT INTO"
 
+    def to_tables(self) -> dict[str, pa.Table]:
+        """The rows as one Arrow table per store table (see :data:`TABLES`)."""
+        return {
+            t: pa.Table.from_pylist(rows, schema=schema) for t, rows, schema, _ in self.tables()
+        }
+
+
+#: The tables an analysis is written to, in write order, with their Arrow schemas.
+TABLES = {
+    "articles": _ARTICLES,
+    "entities": _ENTITIES,
+    "mentions": _MENTIONS,
+    "places": _PLACES,
+    "mention_places": _MENTION_PLACES,
+    "dates": _DATES,
+}
+
+
+def analysis_tables(analyses: Iterable[Analysis], *, now: dt.datetime | None = None):
+    """Arrow tables (one per store table) of analyses, first of each article only.
+
+    What :meth:`Store.add_tables` takes; built where the analysis runs (a Dask
+    worker writes them to Parquet), no database needed.
+    """
+    batch, seen, now = _Batch(), set(), now or dt.datetime.now()
+    for analysis in analyses:
+        if analysis.article.hash not in seen:
+            seen.add(analysis.article.hash)
+            batch.add(analysis, now)
+    return batch.to_tables()
+
+
+def _cols(table: str) -> str:
+    return ", ".join(f'"{c}"' for c in TABLES[table].names)
+
+
+def _insert_new(cur, src: dict[str, str]) -> int:
+    """Write the articles of ``src`` not stored yet, with their rows (inside a transaction).
+
+    ``src``: table -> a SQL relation (a registered Arrow table, a ``read_parquet``).
+    Entities and places are added when new (the first name seen stays). Returns
+    how many articles were added.
+    """
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE _new_ids AS SELECT DISTINCT id FROM {src['articles']} "
+        "WHERE id NOT IN (SELECT id FROM articles)"
+    )
+    new = "article_id IN (SELECT id FROM _new_ids)"
+    writes = (
+        ("articles", "INSERT INTO", "id IN (SELECT id FROM _new_ids)"),
+        ("entities", "INSERT OR IGNORE INTO",
+         f"id IN (SELECT entity_id FROM {src['mentions']} WHERE {new})"),
+        ("mentions", "INSERT INTO", new),
+        ("places", "INSERT OR IGNORE INTO",
+         f"id IN (SELECT place_id FROM {src['mention_places']} WHERE {new})"),
+        ("mention_places", "INSERT INTO", new),
+        ("dates", "INSERT INTO", new),
+    )  # fmt: skip
+    for table, verb, where in writes:
+        cols = _cols(table)
+        cur.execute(f"{verb} {table} ({cols}) SELECT {cols} FROM {src[table]} WHERE {where}")
+    added = cur.execute("SELECT count(*) FROM _new_ids").fetchone()[0]
+    cur.execute("DROP TABLE _new_ids")
+    return int(added)
+
 
 class Store:
     """A geonews corpus in one DuckDB file."""
@@ -512,14 +592,12 @@ class Store:
                         continue
                     seen.add(aid)
                     batch.add(analysis, now)
-                for table, rows, schema, verb in batch.tables():
-                    if rows:
-                        data = pa.Table.from_pylist(rows, schema=schema)
-                        cur.register("_batch_rows", data)
-                        try:
-                            cur.execute(f"{verb} {table} SELECT * FROM _batch_rows")
-                        finally:
-                            cur.unregister("_batch_rows")
+                if batch.articles:
+                    self._insert_arrow(cur, batch.to_tables())
+                if batch.articles:  # the user's entity curation covers new articles too
+                    from geonews import curation
+
+                    curation.apply(cur, [r["id"] for r in batch.articles])
                 if replace:
                     self._drop_orphans(cur)
                 cur.execute("COMMIT")
@@ -535,6 +613,70 @@ class Store:
                 cur.close()
         added = len(batch.articles)
         return added, len(analyses) - added
+
+    @staticmethod
+    def _insert_arrow(cur, tables: dict[str, pa.Table]) -> int:
+        names = {t: f"_new_{t}" for t in TABLES}
+        for t, name in names.items():
+            cur.register(name, tables[t])
+        try:
+            return _insert_new(cur, names)
+        finally:
+            for name in names.values():
+                cur.unregister(name)
+
+    def add_tables(self, tables: dict) -> tuple[int, int]:
+        """Store analyses given as tables, in ONE transaction: (added, skipped).
+
+        ``tables``: for each of :data:`TABLES`, an Arrow table or a list of Parquet
+        files (as :func:`analysis_tables` makes them). Articles already stored are
+        skipped with their rows; on failure nothing is written (StoreError).
+        """
+        if self.read_only:
+            raise StoreError("The store is open read-only.")
+        with self._lock:
+            cur = self.cursor()
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                if all(isinstance(tables[t], pa.Table) for t in TABLES):
+                    total = tables["articles"].num_rows
+                    added = self._insert_arrow(cur, tables)
+                else:
+                    src = {}
+                    for t in TABLES:
+                        files = [str(f) for f in tables[t]]
+                        src[t] = f"(SELECT * FROM read_parquet({files!r}))" if files else None
+                    if src["articles"] is None:
+                        cur.execute("ROLLBACK")
+                        return 0, 0
+                    empty = {t: f"(SELECT {_cols(t)} FROM {t} LIMIT 0)" for t in TABLES}
+                    src = {t: v or empty[t] for t, v in src.items()}
+                    total = cur.execute(f"SELECT count(*) FROM {src['articles']}").fetchone()[0]
+                    added = _insert_new(cur, src)
+                cur.execute("COMMIT")
+            except BaseException as exc:
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                if isinstance(exc, duckdb.Error | pa.ArrowException | TypeError | ValueError):
+                    raise StoreError(f"Could not store the batch (nothing written): {exc}") from exc
+                raise
+            finally:
+                cur.close()
+        return added, int(total) - added
+
+    def existing(self, ids: Iterable[str]) -> set[str]:
+        """Which of these content hashes are stored (one query)."""
+        ids = list(ids)
+        if not ids:
+            return set()
+        rows = (
+            self.cursor()
+            .execute("SELECT id FROM articles WHERE id IN (SELECT unnest(?))", [ids])
+            .fetchall()
+        )
+        return {r[0] for r in rows}
 
     def delete_article(self, article_id: str) -> bool:
         """Remove an article and everything found in it; False if it was not stored."""
