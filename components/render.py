@@ -86,3 +86,96 @@ def show_entity_bar(analysis: Analysis, *, key: str, top: int = 15) -> None:
     if df.empty:
         return
     st.plotly_chart(charts.entity_counts_bar(df, top=top), width="stretch", key=f"{key}_bar")
+
+
+# -- corpus views -----------------------------------------------------------------
+
+EXPORT_MIME = {
+    "csv": "text/csv",
+    "json": "application/json",
+    "geojson": "application/geo+json",
+    "html": "text/html",
+}
+
+
+def is_dark() -> bool:
+    """Whether the viewer's theme is dark (maps pick their land and sea colours)."""
+    try:
+        return st.context.theme.type == "dark"
+    except Exception:  # noqa: BLE001 - no browser context (tests, bare mode)
+        return False
+
+
+def plot(fig, *, key: str, geo: bool = False, on_select=None):
+    """Draw a figure; clickable (single points) when ``on_select`` is given."""
+    kwargs = {}
+    if on_select is not None:
+        kwargs = {"on_select": on_select, "selection_mode": "points"}
+    return st.plotly_chart(
+        fig,
+        width="stretch",
+        key=key,
+        config=charts.plotly_config(topojson_url() if geo else None) | {"scrollZoom": True},
+        **kwargs,
+    )
+
+
+def exports(store, filters, *, key: str, what=(), figures=None, geojson: bool = False) -> None:
+    """Download buttons for the current filtered view.
+
+    ``what``: tables of ``export.export_view`` (mentions, entities, places,
+    articles), each as CSV and JSON; ``geojson``: the places as GeoJSON;
+    ``figures``: {name: figure} saved as standalone HTML that works offline
+    (PNG would need kaleido and a browser on the server, so it is not offered).
+    Data is generated only when a button is clicked.
+    """
+    try:
+        from geonews import export
+    except ImportError:  # TEMP until geonews/export.py lands
+        return
+
+    buttons = []
+    for name in what:
+        for fmt in ("csv", "json"):
+            buttons.append((f"{name}.{fmt}", name, fmt))
+    if geojson:
+        buttons.append(("places.geojson", "places", "geojson"))
+    figures = figures or {}
+    if not buttons and not figures:
+        return
+    with st.expander("Export this view", expanded=False):
+        cols = st.columns(4)
+        i = 0
+        for label, name, fmt in buttons:
+            cols[i % 4].download_button(
+                label,
+                data=lambda name=name, fmt=fmt: export.export_view(store, filters, name, fmt)[0],
+                file_name=f"geonews-{name}.{fmt}",
+                mime=EXPORT_MIME[fmt],
+                key=f"{key}_dl_{name}_{fmt}",
+                on_click="ignore",
+            )
+            i += 1
+        for name, fig in figures.items():
+            is_geo = any(t.type in ("scattergeo", "choropleth") for t in fig.data)
+            cols[i % 4].download_button(
+                f"{name} chart.html",
+                data=lambda fig=fig, is_geo=is_geo: charts.figure_html(
+                    fig, topojson=_topojson() if is_geo else None
+                ),
+                file_name=f"geonews-{name}.html",
+                mime=EXPORT_MIME["html"],
+                key=f"{key}_dl_fig_{name}",
+                on_click="ignore",
+            )
+            i += 1
+        st.caption(
+            "Exports follow the sidebar filters. Charts are saved as interactive HTML that "
+            "opens offline; PNG export is not offered (it needs kaleido and a browser)."
+        )
+
+
+def _topojson() -> str:
+    from components import data
+
+    return data.topojson_text()

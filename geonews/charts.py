@@ -252,3 +252,439 @@ def entity_counts_bar(
         legend={"title": {"text": "label"}},
     )
     return fig
+
+
+# -- corpus views: map, timelines, co-occurrence ---------------------------------
+
+GEO_COLORS = {
+    "light": {"land": "#f4f1ea", "ocean": "#eaf2fb", "lines": "#9aa5b1", "marker_line": "#ffffff"},
+    "dark": {"land": "#2b2f36", "ocean": "#151a22", "lines": "#5b6573", "marker_line": "#0e1117"},
+}
+PLACE_CUSTOM = ["place_id", "kind", "country", "mentions", "articles"]
+COUNTRY_CUSTOM = ["country_code", "country", "articles"]
+
+
+def _geo_layout(fig: go.Figure, *, dark: bool, fit: bool, height: int) -> go.Figure:
+    colors = GEO_COLORS["dark" if dark else "light"]
+    fig.update_geos(
+        scope="world",
+        resolution=110,
+        projection_type="natural earth",
+        showcountries=True,
+        countrycolor=colors["lines"],
+        showland=True,
+        landcolor=colors["land"],
+        showocean=True,
+        oceancolor=colors["ocean"],
+        showcoastlines=True,
+        coastlinecolor=colors["lines"],
+        showframe=False,
+        bgcolor="rgba(0,0,0,0)",
+        fitbounds="locations" if fit else False,
+    )
+    fig.update_layout(
+        height=height,
+        margin={"l": 0, "r": 0, "t": 10, "b": 0},
+        clickmode="event+select",
+        dragmode="pan",
+    )
+    return fig
+
+
+def place_points_map(
+    places_df: pd.DataFrame,
+    *,
+    color_by: str = "kind",
+    dark: bool = False,
+    fit: bool = False,
+    height: int = 520,
+) -> go.Figure:
+    """The corpus's places as points sized by mentions (from ``analysis.place_counts``).
+
+    ``places_df`` has ``place_id, name, lat, lon, country_code, kind, mentions,
+    articles``. One trace per value of ``color_by`` ("kind" or "country_code");
+    every point carries ``customdata`` = [place_id, kind, country, mentions,
+    articles] so a click can filter to it. Rows without coordinates are left off.
+    """
+    df = places_df.dropna(subset=["lat", "lon"]) if not places_df.empty else places_df
+    fig = go.Figure()
+    colors = GEO_COLORS["dark" if dark else "light"]
+    if not df.empty:
+        df = df.assign(
+            country=df["country_code"].map(country_name),
+            group=df[color_by].fillna("unknown").astype(str),
+        )
+        for group_name, group in df.groupby("group", sort=True):
+            custom = group[["place_id", "kind", "country", "mentions", "articles"]]
+            color = KIND_COLORS.get(group_name) if color_by == "kind" else None
+            marker = {
+                "size": [marker_size(c) for c in group["mentions"]],
+                "opacity": 0.85,
+                "line": {"width": 1, "color": colors["marker_line"]},
+            }
+            if color:
+                marker["color"] = color
+            fig.add_trace(
+                go.Scattergeo(
+                    lat=group["lat"],
+                    lon=group["lon"],
+                    text=group["name"],
+                    customdata=custom.to_numpy(),
+                    mode="markers",
+                    name=group_name if color_by == "kind" else country_name(group_name),
+                    marker=marker,
+                    hovertemplate=(
+                        "<b>%{text}</b><br>kind: %{customdata[1]}<br>country: %{customdata[2]}"
+                        "<br>mentions: %{customdata[3]} in %{customdata[4]} article(s)"
+                        "<extra></extra>"
+                    ),
+                )
+            )
+    if not fig.data:
+        fig.add_trace(go.Scattergeo(lat=[], lon=[], mode="markers", showlegend=False))
+    fig.update_layout(legend={"title": {"text": color_by.replace("_code", "")}, "y": 0.5})
+    return _geo_layout(fig, dark=dark, fit=fit and not df.empty, height=height)
+
+
+def country_choropleth(
+    countries_df: pd.DataFrame, *, dark: bool = False, height: int = 520
+) -> go.Figure:
+    """Countries shaded by mentions (from ``analysis.country_counts``, ISO-3 locations).
+
+    ``customdata`` = [country_code (ISO-2), country, articles] for click-to-filter.
+    """
+    df = countries_df.dropna(subset=["iso3"]) if not countries_df.empty else countries_df
+    fig = go.Figure()
+    colors = GEO_COLORS["dark" if dark else "light"]
+    if not df.empty:
+        names = df["country"].where(df["country"].notna(), df["country_code"].map(country_name))
+        custom = pd.DataFrame(
+            {"country_code": df["country_code"], "country": names, "articles": df["articles"]}
+        )
+        fig.add_trace(
+            go.Choropleth(
+                locations=df["iso3"],
+                locationmode="ISO-3",
+                z=df["mentions"],
+                customdata=custom.to_numpy(),
+                colorscale="Blues" if not dark else "Tealgrn",
+                marker_line_color=colors["lines"],
+                marker_line_width=0.5,
+                colorbar={"title": {"text": "mentions"}, "thickness": 12},
+                hovertemplate=(
+                    "<b>%{customdata[1]}</b><br>%{z} mention(s) in %{customdata[2]} article(s)"
+                    "<extra></extra>"
+                ),
+                name="countries",
+            )
+        )
+    else:
+        fig.add_trace(go.Scattergeo(lat=[], lon=[], mode="markers", showlegend=False))
+    return _geo_layout(fig, dark=dark, fit=False, height=height)
+
+
+def selected_location(points: Iterable[dict]) -> dict[str, list[str]]:
+    """What a map click selected: {"places": [place ids], "countries": [ISO-2]}.
+
+    ``points`` are Streamlit's plotly selection points; the ids come from the
+    ``customdata`` that :func:`place_points_map` and :func:`country_choropleth` set.
+    """
+    out: dict[str, list[str]] = {"places": [], "countries": []}
+    for point in points or []:
+        custom = point.get("customdata") if isinstance(point, dict) else None
+        if not custom:
+            continue
+        first = str(custom[0])
+        if len(custom) == len(COUNTRY_CUSTOM):
+            out["countries"].append(first)
+        elif len(custom) == len(PLACE_CUSTOM):
+            out["places"].append(first)
+    return {k: list(dict.fromkeys(v)) for k, v in out.items()}
+
+
+FREQ_LABELS = {"day": "day", "week": "week", "month": "month", "year": "year"}
+
+
+def _period_bar(
+    df: pd.DataFrame, *, y: str, name: str, color: str, title: str, y_title: str, height: int
+) -> go.Figure:
+    fig = go.Figure()
+    if not df.empty:
+        fig.add_trace(
+            go.Bar(
+                x=pd.to_datetime(df["period"]),
+                y=df[y],
+                name=name,
+                marker_color=color,
+                hovertemplate="%{x|%Y-%m-%d}: %{y} " + y_title + "<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title={"text": title, "font": {"size": 15}},
+        height=height,
+        margin={"l": 0, "r": 0, "t": 40, "b": 0},
+        xaxis={"title": None, "type": "date"},
+        yaxis={"title": y_title, "rangemode": "tozero"},
+        bargap=0.1,
+        showlegend=False,
+    )
+    return fig
+
+
+def publication_timeline_fig(df: pd.DataFrame, *, freq: str = "week", height: int = 300):
+    """Articles per period of publication ("when it was reported")."""
+    return _period_bar(
+        df,
+        y="articles",
+        name="articles published",
+        color="#4c78a8",
+        title=f"When it was reported: articles published per {FREQ_LABELS.get(freq, freq)}",
+        y_title="articles",
+        height=height,
+    )
+
+
+def event_timeline_fig(df: pd.DataFrame, *, freq: str = "month", height: int = 300):
+    """Mentions of dates the articles talk about, per period ("when it happened")."""
+    return _period_bar(
+        df,
+        y="mentions",
+        name="dates mentioned",
+        color="#f58518",
+        title=f"When it happened: dates the articles mention, per {FREQ_LABELS.get(freq, freq)}",
+        y_title="date mentions",
+        height=height,
+    )
+
+
+def entity_timeline_fig(df: pd.DataFrame, *, height: int = 320) -> go.Figure:
+    """Mentions per period of each entity (``[period, entity, mentions]``), one line each."""
+    fig = go.Figure()
+    for entity, group in df.groupby("entity", sort=True) if not df.empty else []:
+        group = group.sort_values("period")
+        fig.add_trace(
+            go.Scatter(
+                x=pd.to_datetime(group["period"]),
+                y=group["mentions"],
+                mode="lines+markers",
+                name=str(entity),
+                hovertemplate=f"{entity}<br>" + "%{x|%Y-%m-%d}: %{y} mention(s)<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title={"text": "Mentions over time (by publication date)", "font": {"size": 15}},
+        height=height,
+        margin={"l": 0, "r": 0, "t": 40, "b": 0},
+        xaxis={"title": None, "type": "date"},
+        yaxis={"title": "mentions", "rangemode": "tozero"},
+        legend={"orientation": "h", "y": -0.15},
+    )
+    return fig
+
+
+def _pair_nodes(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Distinct entities of a pairs frame with their label, in first-seen order."""
+    a = pairs[["source", "source_label"]].set_axis(["name", "label"], axis=1)
+    b = pairs[["target", "target_label"]].set_axis(["name", "label"], axis=1)
+    return pd.concat([a, b]).drop_duplicates("name").reset_index(drop=True)
+
+
+def cooccurrence_matrix(pairs: pd.DataFrame, *, value: str = "weight") -> pd.DataFrame:
+    """Symmetric entity x entity matrix of ``value`` (0 where two never co-occur).
+
+    Entities are ordered by their total ``value``, largest first.
+    """
+    if pairs.empty:
+        return pd.DataFrame(dtype=float)
+    both = pd.concat(
+        [
+            pairs[["source", "target", value]],
+            pairs[["target", "source", value]].set_axis(["source", "target", value], axis=1),
+        ]
+    )
+    m = both.pivot_table(index="source", columns="target", values=value, aggfunc="sum")
+    order = both.groupby("source")[value].sum().sort_values(ascending=False, kind="stable").index
+    return m.reindex(index=order, columns=order).fillna(0.0)
+
+
+def cooccurrence_heatmap(
+    pairs: pd.DataFrame, *, value: str = "weight", title: str = "", height: int | None = None
+) -> go.Figure:
+    """Heatmap of the co-occurrence matrix of the pairs' entities."""
+    m = cooccurrence_matrix(pairs, value=value)
+    fig = go.Figure()
+    if not m.empty:
+        fig.add_trace(
+            go.Heatmap(
+                z=m.to_numpy(),
+                x=list(m.columns),
+                y=list(m.index),
+                colorscale="Viridis",
+                colorbar={"title": {"text": value}, "thickness": 12},
+                hovertemplate="%{y} × %{x}: %{z:.3g}<extra></extra>",
+                hoverongaps=False,
+            )
+        )
+    n = len(m)
+    fig.update_layout(
+        title={"text": title, "font": {"size": 15}} if title else None,
+        height=height or max(320, 22 * n + 160),
+        margin={"l": 0, "r": 0, "t": 40 if title else 10, "b": 0},
+        xaxis={"tickangle": -45, "automargin": True},
+        yaxis={"autorange": "reversed", "automargin": True},
+    )
+    return fig
+
+
+def network_layout(
+    nodes: list[str],
+    edges: Iterable[tuple[str, str, float]],
+    *,
+    iterations: int = 200,
+) -> dict[str, tuple[float, float]]:
+    """Deterministic force-directed positions (Fruchterman-Reingold) in [-1, 1]².
+
+    Starts from a circle in the order given, so the same input gives the same
+    picture; heavier edges pull harder. No randomness, no extra dependency.
+    """
+    import numpy as np
+
+    n = len(nodes)
+    if n == 0:
+        return {}
+    if n == 1:
+        return {nodes[0]: (0.0, 0.0)}
+    index = {name: i for i, name in enumerate(nodes)}
+    angle = 2 * np.pi * np.arange(n) / n
+    pos = np.column_stack([np.cos(angle), np.sin(angle)])
+    w = np.zeros((n, n))
+    for a, b, weight in edges:
+        if a in index and b in index and a != b:
+            w[index[a], index[b]] = w[index[b], index[a]] = max(float(weight), 0.0)
+    if w.max() > 0:
+        w = w / w.max()
+    k = np.sqrt(4.0 / n)
+    temperature = 0.2
+    for _ in range(iterations):
+        delta = pos[:, None, :] - pos[None, :, :]
+        dist = np.linalg.norm(delta, axis=-1)
+        np.fill_diagonal(dist, 1.0)
+        dist = np.maximum(dist, 1e-3)
+        coef = k * k / dist**2 - w * dist / k
+        np.fill_diagonal(coef, 0.0)
+        disp = (delta * coef[..., None]).sum(axis=1)
+        disp -= 0.05 * pos  # gentle gravity keeps unconnected nodes near the centre
+        length = np.maximum(np.linalg.norm(disp, axis=1), 1e-9)
+        pos += disp / length[:, None] * np.minimum(length, temperature)[:, None]
+        temperature *= 0.98
+    pos -= pos.mean(axis=0)
+    scale = np.abs(pos).max() or 1.0
+    pos /= scale
+    return {
+        name: (round(float(x), 6), round(float(y), 6))
+        for name, (x, y) in zip(nodes, pos, strict=True)
+    }
+
+
+def network_graph(
+    pairs: pd.DataFrame,
+    nodes: pd.DataFrame | None = None,
+    *,
+    value: str = "weight",
+    height: int = 560,
+) -> go.Figure:
+    """The co-occurrence network: node size by mentions, colour by label, edge width by weight.
+
+    ``pairs`` as from ``analysis.cooccurrence``; ``nodes`` optionally gives
+    ``name, label, mentions`` (else the entities of the pairs, mentions 1).
+    Edges are drawn in four width classes (one trace each); nodes in one trace per
+    label, each point's ``customdata`` = [name, label, mentions] for click-to-filter.
+    """
+    fig = go.Figure()
+    if pairs.empty:
+        fig.update_layout(height=height)
+        return fig
+    found = _pair_nodes(pairs)
+    if nodes is not None and not nodes.empty:
+        extra = nodes[["name", "mentions"]].drop_duplicates("name")
+        found = found.merge(extra, on="name", how="left")
+    else:
+        found["mentions"] = 1
+    found["mentions"] = found["mentions"].fillna(1).astype(float)
+    order = found.sort_values("mentions", ascending=False, kind="stable")["name"].tolist()
+    values = pairs[value].astype(float).clip(lower=0)
+    pos = network_layout(order, zip(pairs["source"], pairs["target"], values, strict=True))
+
+    top = values.max() or 1.0
+    classes = pd.cut(values / top, bins=[-0.01, 0.25, 0.5, 0.75, 1.0], labels=[1, 2, 3, 4])
+    for width_class, group in pairs.assign(_w=classes).groupby("_w", observed=True):
+        xs: list = []
+        ys: list = []
+        for a, b in zip(group["source"], group["target"], strict=True):
+            xs += [pos[a][0], pos[b][0], None]
+            ys += [pos[a][1], pos[b][1], None]
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"width": 0.8 + 1.6 * int(width_class), "color": "rgba(127,127,127,0.45)"},
+                hoverinfo="skip",
+                showlegend=False,
+                name=f"edges {width_class}",
+            )
+        )
+    top_mentions = found["mentions"].max() or 1.0
+    for label, group in found.groupby("label", sort=True):
+        fig.add_trace(
+            go.Scatter(
+                x=[pos[n][0] for n in group["name"]],
+                y=[pos[n][1] for n in group["name"]],
+                mode="markers+text",
+                text=group["name"],
+                textposition="top center",
+                customdata=group[["name", "label", "mentions"]].to_numpy(),
+                name=str(label),
+                marker={
+                    "size": [12 + 30 * math.sqrt(m / top_mentions) for m in group["mentions"]],
+                    "color": color_for(str(label), LABEL_COLORS),
+                    "line": {"width": 1, "color": "#555555"},
+                },
+                hovertemplate="<b>%{customdata[0]}</b> (%{customdata[1]})<br>"
+                "%{customdata[2]} mention(s)<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        height=height,
+        margin={"l": 0, "r": 0, "t": 10, "b": 0},
+        xaxis={"visible": False, "range": [-1.25, 1.25]},
+        yaxis={"visible": False, "range": [-1.2, 1.25], "scaleanchor": "x"},
+        legend={"title": {"text": "type"}},
+        clickmode="event+select",
+        dragmode="pan",
+    )
+    return fig
+
+
+def selected_entities(points: Iterable[dict]) -> list[str]:
+    """Entity names a click on :func:`network_graph` selected (from ``customdata``)."""
+    out = []
+    for point in points or []:
+        custom = point.get("customdata") if isinstance(point, dict) else None
+        if custom and len(custom) == 3:
+            out.append(str(custom[0]))
+    return list(dict.fromkeys(out))
+
+
+def figure_html(fig: go.Figure, *, topojson: str | None = None) -> bytes:
+    """A standalone HTML page of the figure that works offline.
+
+    plotly.js is inlined; for maps pass the ``world_110m.json`` text as ``topojson``
+    and it is inlined too (plotly.js reads ``window.PlotlyGeoAssets`` before fetching).
+    """
+    html = fig.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False})
+    if topojson and any(t.type in ("scattergeo", "choropleth") for t in fig.data):
+        assets = '{"topojson": {"world_110m": ' + topojson + "}}"
+        script = f"<script>window.PlotlyGeoAssets = {assets};</script>"
+        html = html.replace("<head>", "<head>" + script, 1)
+    return html.encode("utf-8")

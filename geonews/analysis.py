@@ -1,0 +1,633 @@
+"""Filters -> DataFrames: the dashboard's queries over the stored corpus.
+
+Every function takes a :class:`~geonews.store.Store` and a
+:class:`~geonews.filters.Filters`, runs ONE DuckDB query built on the same
+filtered-article block (:func:`filtered_articles`) and returns a pandas
+DataFrame with fixed columns (empty, same columns, when nothing matches).
+Nothing loads the corpus into Python.
+
+Filter semantics: an article is in view when it matches every non-empty field
+(publication date in range; source in ``sources``; ``text`` in its title or
+text, case-insensitive; it mentions ALL ``entities`` (canonical name, any case,
+or entity id); it mentions ANY of ``places`` (place ids); it mentions ANY
+place in ``countries``). ``types`` (spaCy labels) restricts which mentions are
+counted, not which articles are in view: entities, places (a place mention
+counts when its span's label is one of ``types``) and dates (only with DATE).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import pandas as pd
+
+from geonews.errors import InputError
+from geonews.filters import Filters
+
+FREQS = ("day", "week", "month", "year")
+SCOPES = ("sentence", "article")
+WEIGHTS = ("count", "pmi")
+# The finest bucket a date of this precision may go in (a "2023" is no event of a month).
+_PRECISION_RANK = {"day": 0, "month": 2, "year": 3}
+_FREQ_RANK = {"day": 0, "week": 1, "month": 2, "year": 3}
+SNIPPET_CHARS = 320
+
+ARTICLE_COLUMNS = [
+    "article_id",
+    "ref",
+    "title",
+    "source",
+    "published",
+    "url",
+    "n_entities",
+    "n_places",
+]
+ENTITY_COLUMNS = ["entity_id", "name", "label", "mentions", "articles", "first_seen", "last_seen"]
+PLACE_COLUMNS = ["place_id", "name", "lat", "lon", "country_code", "kind", "mentions", "articles"]
+COUNTRY_COLUMNS = ["country_code", "iso3", "country", "mentions", "articles"]
+PUBLICATION_COLUMNS = ["period", "articles"]
+EVENT_COLUMNS = ["period", "mentions", "articles"]
+ENTITY_TIMELINE_COLUMNS = ["period", "entity", "mentions"]
+TOP_COLUMNS = ["entity_id", "name", "label", "mentions"]
+PAIR_COLUMNS = ["source", "target", "source_label", "target_label", "count", "pmi", "weight"]
+EVIDENCE_COLUMNS = ["article_id", "title", "published", "snippet"]
+
+
+# -- the filtered article set ----------------------------------------------------
+
+
+def filtered_articles(filters: Filters) -> tuple[str, list]:
+    """SQL selecting the articles in view (columns ``id``, ``published``) and its parameters.
+
+    Every query here starts ``WITH fa AS (<this>)``.
+    """
+    f = filters
+    where: list[str] = []
+    params: list = []
+    if f.date_from:
+        where.append("a.published >= ?")
+        params.append(f.date_from)
+    if f.date_to:
+        where.append("a.published <= ?")
+        params.append(f.date_to)
+    if f.sources:
+        where.append("list_contains(?, a.source)")
+        params.append(list(f.sources))
+    if f.text:
+        where.append("(contains(lower(a.title), ?) OR contains(lower(a.text), ?))")
+        params += [f.text.lower(), f.text.lower()]
+    if f.entities:
+        names = sorted({e.casefold() for e in f.entities})
+        where.append(
+            "a.id IN (SELECT m.article_id FROM mentions m JOIN entities e ON e.id = m.entity_id "
+            "WHERE list_contains(?, lower(e.name)) OR list_contains(?, e.id) "
+            "GROUP BY m.article_id "
+            "HAVING count(DISTINCT CASE WHEN list_contains(?, e.id) THEN e.id "
+            "ELSE lower(e.name) END) >= ?)"
+        )
+        ids = list(f.entities)
+        params += [names, ids, ids, len(set(f.entities))]
+    if f.places:
+        where.append(
+            "a.id IN (SELECT mp.article_id FROM mention_places mp "
+            "WHERE list_contains(?, mp.place_id))"
+        )
+        params.append(list(f.places))
+    if f.countries:
+        where.append(
+            "a.id IN (SELECT mp.article_id FROM mention_places mp "
+            "JOIN places p ON p.id = mp.place_id WHERE list_contains(?, p.country_code))"
+        )
+        params.append(list(f.countries))
+    sql = "SELECT a.id, a.published FROM articles a"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql, params
+
+
+def _types(filters: Filters, col: str = "m.label") -> tuple[str, list]:
+    """`` AND <label in types>`` for mention rows (empty when no types)."""
+    if not filters.types:
+        return "", []
+    return f" AND list_contains(?, {col})", [list(filters.types)]
+
+
+def _place_types(filters: Filters) -> tuple[str, list]:
+    """`` AND`` clause keeping a place mention (``mp``) only when its span's label is allowed."""
+    if not filters.types:
+        return "", []
+    return (
+        " AND NOT EXISTS (SELECT 1 FROM mentions tm WHERE tm.article_id = mp.article_id "
+        'AND tm.start = mp.start AND tm."end" = mp."end" '
+        "AND NOT list_contains(?, tm.label))",
+        [list(filters.types)],
+    )
+
+
+def _run(store, sql: str, params: list, columns: list[str]) -> pd.DataFrame:
+    return _frame(store.query(sql, params), columns)
+
+
+_DATE_COLUMNS = ("published", "first_seen", "last_seen", "period")
+
+
+def _frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``df`` with exactly ``columns`` (dates as ``datetime.date``); empty keeps the columns."""
+    if df.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype=df[c].dtype if c in df else object) for c in columns}
+        )
+    df = df[columns].reset_index(drop=True)
+    for c in _DATE_COLUMNS:
+        if c in df and pd.api.types.is_datetime64_any_dtype(df[c]):
+            df[c] = pd.Series(
+                [None if pd.isna(v) else v.date() for v in df[c]], dtype=object, index=df.index
+            )
+    return df
+
+
+def _check(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise InputError(f"Unknown {name} {value!r}; one of {', '.join(allowed)}.")
+    return value
+
+
+def _entity_match(names_or_ids) -> tuple[str, list]:
+    """A condition on ``e`` (entities) matching canonical names (any case) or ids."""
+    items = [str(x) for x in names_or_ids]
+    return (
+        "(list_contains(?, lower(e.name)) OR list_contains(?, e.id))",
+        [[x.casefold() for x in items], items],
+    )
+
+
+# -- revision and options ----------------------------------------------------------
+
+
+def revision(store) -> str:
+    """A token that changes whenever the corpus, the pins or the curation change."""
+    cur = store.cursor()
+    parts = [
+        cur.execute(
+            "SELECT count(*), max(added_at), (SELECT count(*) FROM mentions), "
+            "(SELECT count(*) FROM entities), (SELECT count(*) FROM mention_places), "
+            "(SELECT count(*) FROM places), (SELECT count(*) FROM dates) FROM articles"
+        ).fetchone()
+    ]
+    for sql in (
+        "SELECT count(*), max(id), max(created_at) FROM geocode_overrides",
+        "SELECT count(*), max(seq), max(created_at) FROM entity_curation",
+    ):
+        try:
+            parts.append(cur.execute(sql).fetchone())
+        except Exception:  # an older store without the table
+            parts.append(None)
+    return "|".join(map(str, parts))
+
+
+def options(store) -> dict:
+    """What the filter widgets offer: entities, types, countries, places, sources, dates."""
+    cur = store.cursor()
+    entities = [
+        r[0]
+        for r in cur.execute(
+            "SELECT e.name FROM mentions m JOIN entities e ON e.id = m.entity_id "
+            "GROUP BY e.name ORDER BY count(*) DESC, e.name LIMIT 2000"
+        ).fetchall()
+    ]
+    types = [r[0] for r in cur.execute("SELECT DISTINCT label FROM mentions ORDER BY 1").fetchall()]
+    countries = [
+        r[0]
+        for r in cur.execute(
+            "SELECT DISTINCT p.country_code FROM places p "
+            "WHERE p.country_code IS NOT NULL AND p.id IN (SELECT place_id FROM mention_places) "
+            "ORDER BY 1"
+        ).fetchall()
+    ]
+    places = store.query(
+        "SELECT p.id AS place_id, p.name, p.country_code FROM places p "
+        "JOIN mention_places mp ON mp.place_id = p.id "
+        "GROUP BY ALL ORDER BY count(*) DESC, p.name"
+    )
+    sources = [
+        r[0]
+        for r in cur.execute(
+            "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY 1"
+        ).fetchall()
+    ]
+    date_min, date_max = cur.execute(
+        "SELECT min(published), max(published) FROM articles"
+    ).fetchone()
+    return {
+        "entities": entities,
+        "types": types,
+        "countries": countries,
+        "places": places[["place_id", "name", "country_code"]].reset_index(drop=True),
+        "sources": sources,
+        "date_min": date_min,
+        "date_max": date_max,
+    }
+
+
+# -- articles and entities ---------------------------------------------------------
+
+
+def articles(store, filters: Filters, *, limit: int = 500) -> pd.DataFrame:
+    """The articles in view, newest first, with how many entities and places each names."""
+    fa, params = filtered_articles(filters)
+    types, tparams = _types(filters)
+    ptypes, pparams = _place_types(filters)
+    sql = f"""
+        WITH fa AS ({fa}),
+        ne AS (SELECT m.article_id, count(DISTINCT m.entity_id) AS n FROM mentions m
+               JOIN fa ON fa.id = m.article_id WHERE m.entity_id IS NOT NULL{types}
+               GROUP BY 1),
+        np AS (SELECT mp.article_id, count(DISTINCT mp.place_id) AS n FROM mention_places mp
+               JOIN fa ON fa.id = mp.article_id WHERE TRUE{ptypes} GROUP BY 1)
+        SELECT a.id AS article_id, a.ref, a.title, a.source, a.published, a.url,
+               coalesce(ne.n, 0) AS n_entities, coalesce(np.n, 0) AS n_places
+        FROM articles a JOIN fa ON fa.id = a.id
+        LEFT JOIN ne ON ne.article_id = a.id LEFT JOIN np ON np.article_id = a.id
+        ORDER BY a.published DESC NULLS LAST, a.added_at DESC, a.id
+        LIMIT ?
+    """
+    return _run(store, sql, params + tparams + pparams + [int(limit)], ARTICLE_COLUMNS)
+
+
+def entity_table(store, filters: Filters, *, search: str = "", limit: int = 1000) -> pd.DataFrame:
+    """Entities mentioned in view: mentions, articles, first and last publication date."""
+    fa, params = filtered_articles(filters)
+    types, tparams = _types(filters)
+    cond, sparams = "", []
+    if search.strip():
+        cond, sparams = " AND contains(lower(e.name), ?)", [search.strip().lower()]
+    sql = f"""
+        WITH fa AS ({fa})
+        SELECT e.id AS entity_id, e.name, e.label, count(*) AS mentions,
+               count(DISTINCT m.article_id) AS articles,
+               min(fa.published) AS first_seen, max(fa.published) AS last_seen
+        FROM mentions m JOIN fa ON fa.id = m.article_id JOIN entities e ON e.id = m.entity_id
+        WHERE TRUE{types}{cond}
+        GROUP BY e.id, e.name, e.label
+        ORDER BY mentions DESC, articles DESC, e.name
+        LIMIT ?
+    """
+    return _run(store, sql, params + tparams + sparams + [int(limit)], ENTITY_COLUMNS)
+
+
+def top_entities(store, filters: Filters, *, n: int = 20) -> pd.DataFrame:
+    """The ``n`` most mentioned entities in view."""
+    fa, params = filtered_articles(filters)
+    types, tparams = _types(filters)
+    sql = f"""
+        WITH fa AS ({fa})
+        SELECT e.id AS entity_id, e.name, e.label, count(*) AS mentions
+        FROM mentions m JOIN fa ON fa.id = m.article_id JOIN entities e ON e.id = m.entity_id
+        WHERE TRUE{types}
+        GROUP BY e.id, e.name, e.label
+        ORDER BY mentions DESC, e.name
+        LIMIT ?
+    """
+    return _run(store, sql, params + tparams + [int(n)], TOP_COLUMNS)
+
+
+# -- places and countries ----------------------------------------------------------
+
+
+def place_counts(store, filters: Filters) -> pd.DataFrame:
+    """Places in view that have coordinates, with mention and article counts."""
+    fa, params = filtered_articles(filters)
+    ptypes, pparams = _place_types(filters)
+    sql = f"""
+        WITH fa AS ({fa})
+        SELECT p.id AS place_id, p.name, p.lat, p.lon, p.country_code, p.kind,
+               count(*) AS mentions, count(DISTINCT mp.article_id) AS articles
+        FROM mention_places mp JOIN fa ON fa.id = mp.article_id
+        JOIN places p ON p.id = mp.place_id
+        WHERE p.lat IS NOT NULL AND p.lon IS NOT NULL{ptypes}
+        GROUP BY p.id, p.name, p.lat, p.lon, p.country_code, p.kind
+        ORDER BY mentions DESC, p.name
+    """
+    return _run(store, sql, params + pparams, PLACE_COLUMNS)
+
+
+@functools.lru_cache(maxsize=1)
+def _country_table() -> dict[str, tuple[str | None, str]]:
+    import pycountry
+
+    out: dict[str, tuple[str | None, str]] = {}
+    for c in pycountry.countries:
+        out[c.alpha_2] = (c.alpha_3, getattr(c, "common_name", None) or c.name)
+    out.setdefault("XK", ("XKX", "Kosovo"))
+    return out
+
+
+def country_counts(store, filters: Filters) -> pd.DataFrame:
+    """Countries the places in view lie in, with mention and article counts."""
+    fa, params = filtered_articles(filters)
+    ptypes, pparams = _place_types(filters)
+    sql = f"""
+        WITH fa AS ({fa})
+        SELECT p.country_code, count(*) AS mentions, count(DISTINCT mp.article_id) AS articles,
+               min(CASE WHEN p.kind = 'country' THEN p.name END) AS stored_name
+        FROM mention_places mp JOIN fa ON fa.id = mp.article_id
+        JOIN places p ON p.id = mp.place_id
+        WHERE p.country_code IS NOT NULL{ptypes}
+        GROUP BY p.country_code
+        ORDER BY mentions DESC, p.country_code
+    """
+    df = store.query(sql, params + pparams)
+    table = _country_table()
+    df["iso3"] = df["country_code"].map(lambda cc: table.get(cc, (None, None))[0])
+    df["country"] = [
+        table[cc][1] if cc in table else (name or cc)
+        for cc, name in zip(df["country_code"], df["stored_name"], strict=True)
+    ]
+    return _frame(df, COUNTRY_COLUMNS)
+
+
+# -- timelines ---------------------------------------------------------------------
+
+
+def _fill(
+    df: pd.DataFrame, freq: str, value_cols: list[str], by: str | None = None
+) -> pd.DataFrame:
+    """Zero rows for the empty buckets between the first and last period."""
+    if df.empty:
+        return df
+    start, end = df["period"].min(), df["period"].max()
+    offset = {
+        "day": pd.DateOffset(days=1),
+        "week": pd.DateOffset(weeks=1),
+        "month": pd.DateOffset(months=1),
+        "year": pd.DateOffset(years=1),
+    }[freq]
+    periods = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq=offset).date
+    if by is None:
+        full = pd.DataFrame({"period": periods})
+    else:
+        full = pd.MultiIndex.from_product(
+            [periods, df[by].unique()], names=["period", by]
+        ).to_frame(index=False)
+    keys = ["period"] + ([by] if by else [])
+    out = full.merge(df, on=keys, how="left")
+    for c in value_cols:
+        out[c] = out[c].fillna(0).astype("int64")
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _period_frame(df: pd.DataFrame) -> pd.DataFrame:
+    if not df.empty:
+        df["period"] = pd.to_datetime(df["period"]).dt.date
+    return df
+
+
+def publication_timeline(store, filters: Filters, *, freq: str = "week") -> pd.DataFrame:
+    """Articles in view per publication period (``period`` = first day of the bucket)."""
+    _check("freq", freq, FREQS)
+    fa, params = filtered_articles(filters)
+    sql = f"""
+        WITH fa AS ({fa})
+        SELECT CAST(date_trunc('{freq}', fa.published) AS DATE) AS period,
+               count(*) AS articles
+        FROM fa WHERE fa.published IS NOT NULL
+        GROUP BY 1 ORDER BY 1
+    """
+    df = _period_frame(store.query(sql, params))
+    return _frame(_fill(df, freq, ["articles"]), PUBLICATION_COLUMNS)
+
+
+def event_timeline(store, filters: Filters, *, freq: str = "month") -> pd.DataFrame:
+    """Resolved DATE mentions in view, bucketed by the date they refer to.
+
+    A date coarser than ``freq`` ("last year" on a monthly timeline) is left out.
+    """
+    _check("freq", freq, FREQS)
+    if filters.types and "DATE" not in filters.types:
+        return _frame(pd.DataFrame(), EVENT_COLUMNS)
+    fa, params = filtered_articles(filters)
+    precisions = [p for p, r in _PRECISION_RANK.items() if r <= _FREQ_RANK[freq]]
+    sql = f"""
+        WITH fa AS ({fa})
+        SELECT CAST(date_trunc('{freq}', d.date) AS DATE) AS period,
+               count(*) AS mentions, count(DISTINCT d.article_id) AS articles
+        FROM dates d JOIN fa ON fa.id = d.article_id
+        WHERE d.date IS NOT NULL AND list_contains(?, coalesce(d.precision, 'day'))
+        GROUP BY 1 ORDER BY 1
+    """
+    df = _period_frame(store.query(sql, params + [precisions]))
+    return _frame(_fill(df, freq, ["mentions", "articles"]), EVENT_COLUMNS)
+
+
+def entity_timeline(store, filters: Filters, *, entities, freq: str = "month") -> pd.DataFrame:
+    """Mentions of the given entities (names or ids) per publication period."""
+    _check("freq", freq, FREQS)
+    entities = [entities] if isinstance(entities, str) else list(entities or [])
+    if not entities:
+        return _frame(pd.DataFrame(), ENTITY_TIMELINE_COLUMNS)
+    fa, params = filtered_articles(filters)
+    types, tparams = _types(filters)
+    cond, eparams = _entity_match(entities)
+    sql = f"""
+        WITH fa AS ({fa})
+        SELECT CAST(date_trunc('{freq}', fa.published) AS DATE) AS period,
+               e.name AS entity, count(*) AS mentions
+        FROM mentions m JOIN fa ON fa.id = m.article_id JOIN entities e ON e.id = m.entity_id
+        WHERE fa.published IS NOT NULL AND {cond}{types}
+        GROUP BY 1, 2 ORDER BY 1, 2
+    """
+    df = _period_frame(store.query(sql, params + eparams + tparams))
+    return _frame(_fill(df, freq, ["mentions"], by="entity"), ENTITY_TIMELINE_COLUMNS)
+
+
+# -- co-occurrence -----------------------------------------------------------------
+
+
+def cooccurrence(
+    store,
+    filters: Filters,
+    *,
+    scope: str = "sentence",
+    weight: str = "count",
+    top_n: int = 20,
+    min_count: int = 1,
+) -> pd.DataFrame:
+    """Pairs of the ``top_n`` entities in view that appear in the same sentence (or article).
+
+    ``count`` is the number of sentences (articles) naming both; ``pmi`` is
+    log(p(a,b) / (p(a) p(b))) over the sentences (articles) in view that name an
+    entity; ``weight`` is one of them. Each pair once (``source`` < ``target`` by
+    id), no self-pairs, no dates.
+    """
+    _check("scope", scope, SCOPES)
+    _check("weight", weight, WEIGHTS)
+    fa, params = filtered_articles(filters)
+    types, tparams = _types(filters)
+    sent = "m.sentence" if scope == "sentence" else "0"
+    sql = f"""
+        WITH fa AS ({fa}),
+        em AS (SELECT m.article_id, {sent} AS unit, m.entity_id FROM mentions m
+               JOIN fa ON fa.id = m.article_id
+               WHERE m.entity_id IS NOT NULL AND m.label <> 'DATE'{types}),
+        top AS (SELECT entity_id FROM em GROUP BY 1 ORDER BY count(*) DESC, entity_id LIMIT ?),
+        units AS (SELECT DISTINCT article_id, unit, entity_id FROM em
+                  WHERE entity_id IN (SELECT entity_id FROM top)),
+        total AS (SELECT count(*) AS n FROM (SELECT DISTINCT article_id, unit FROM em)),
+        marg AS (SELECT entity_id, count(*) AS n FROM units GROUP BY 1),
+        pairs AS (SELECT x.entity_id AS s, y.entity_id AS t, count(*) AS c
+                  FROM units x JOIN units y
+                    ON x.article_id = y.article_id AND x.unit = y.unit
+                   AND x.entity_id < y.entity_id
+                  GROUP BY 1, 2 HAVING count(*) >= ?)
+        SELECT es.name AS source, et.name AS target, es.label AS source_label,
+               et.label AS target_label, pairs.c AS count,
+               ln(pairs.c * total.n / (ms.n * mt.n)) AS pmi
+        FROM pairs CROSS JOIN total
+        JOIN marg ms ON ms.entity_id = pairs.s JOIN marg mt ON mt.entity_id = pairs.t
+        JOIN entities es ON es.id = pairs.s JOIN entities et ON et.id = pairs.t
+    """
+    df = store.query(sql, params + tparams + [int(top_n), max(int(min_count), 1)])
+    if df.empty:
+        return _frame(df, PAIR_COLUMNS)
+    df["count"] = df["count"].astype("int64")
+    df["weight"] = df[weight].astype("float64")
+    df = df.sort_values(
+        ["weight", "count", "source", "target"], ascending=[False, False, True, True]
+    )
+    return df[PAIR_COLUMNS].reset_index(drop=True)
+
+
+_BOUNDARY = re.compile(r"""[.!?]['"\u201d\u2019)\]]*\s+(?=[^a-z0-9])|\n+""")
+# Words whose full stop ends no sentence ("Gen. Syrskyi", "Aug. 16", "U.S. officials").
+_ABBREV = re.compile(
+    r"(?:\b(?:mr|mrs|ms|dr|gen|lt|col|maj|capt|sgt|adm|gov|sen|rep|rev|st|mt|ft|no|vs|"
+    r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|jr|sr|inc|corp|co|ltd)|"
+    r"\b(?:[A-Za-z]\.)+[A-Za-z])$",
+    re.IGNORECASE,
+)
+
+
+def _boundaries(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every sentence break in ``text``."""
+    out = []
+    for m in _BOUNDARY.finditer(text):
+        if m.group()[0] == "." and _ABBREV.search(text, 0, m.start()):
+            continue
+        out.append((m.start(), m.end()))
+    return out
+
+
+def _sentence_around(window: str, lo: int, hi: int) -> str:
+    """The sentence of ``window`` holding the span ``lo``..``hi`` (offsets into window),
+    shortened around the span to ``SNIPPET_CHARS`` at word boundaries."""
+    lo, hi = max(lo, 0), max(hi, lo)
+    start, end = 0, len(window)
+    for b0, b1 in _boundaries(window):
+        if b1 <= lo:
+            start = b1
+        elif b0 >= hi:
+            end = b0 + (1 if window[b0] in ".!?" else 0)
+            break
+    if end - start > SNIPPET_CHARS:
+        mid = (lo + hi) // 2
+        a = max(start, min(mid - SNIPPET_CHARS // 2, end - SNIPPET_CHARS))
+        b = min(end, a + SNIPPET_CHARS)
+        if a > start:
+            a = window.find(" ", a, lo) + 1 or a
+        if b < end:
+            b = window.rfind(" ", hi, b) if window.rfind(" ", hi, b) > 0 else b
+        return (
+            ("\u2026 " if a > start else "")
+            + " ".join(window[a:b].split())
+            + (" \u2026" if b < end else "")
+        )
+    return " ".join(window[start:end].split())
+
+
+def pair_evidence(
+    store, filters: Filters, a: str, b: str, *, scope: str = "sentence", limit: int = 20
+) -> pd.DataFrame:
+    """Where entities ``a`` and ``b`` (names or ids) appear together: one row per sentence
+    (``scope="sentence"``) or per article (its first sentence naming both, else the first
+    naming each), newest first."""
+    _check("scope", scope, SCOPES)
+    fa, params = filtered_articles(filters)
+    ca, pa = _entity_match([a])
+    cb, pb = _entity_match([b])
+    sent = "m.sentence" if scope == "sentence" else "0"
+    # For each unit: the sentence(s) to show and the window of text around them, bounded
+    # by the mentions of the neighbouring sentences.
+    sql = f"""
+        WITH fa AS ({fa}),
+        ea AS (SELECT id FROM entities e WHERE {ca}),
+        eb AS (SELECT id FROM entities e WHERE {cb}),
+        hits AS (SELECT m.article_id, {sent} AS unit, m.sentence,
+                        bool_or(m.entity_id IN (SELECT id FROM ea)) AS has_a,
+                        bool_or(m.entity_id IN (SELECT id FROM eb)) AS has_b
+                 FROM mentions m JOIN fa ON fa.id = m.article_id
+                 WHERE m.entity_id IN (SELECT id FROM ea) OR m.entity_id IN (SELECT id FROM eb)
+                 GROUP BY 1, 2, 3),
+        units AS (SELECT article_id, unit FROM hits GROUP BY 1, 2
+                  HAVING bool_or(has_a) AND bool_or(has_b)),
+        picked AS (
+            SELECT h.article_id, h.unit,
+                   coalesce(min(CASE WHEN h.has_a AND h.has_b THEN h.sentence END),
+                            min(CASE WHEN h.has_a THEN h.sentence END)) AS s1,
+                   CASE WHEN min(CASE WHEN h.has_a AND h.has_b THEN h.sentence END) IS NULL
+                        THEN min(CASE WHEN h.has_b THEN h.sentence END) END AS s2
+            FROM hits h JOIN units u USING (article_id, unit)
+            GROUP BY 1, 2),
+        shown AS (SELECT article_id, unit, s1 AS sentence, 1 AS part FROM picked
+                  UNION ALL
+                  SELECT article_id, unit, s2, 2 FROM picked WHERE s2 IS NOT NULL),
+        bounds AS (
+            SELECT s.article_id, s.unit, s.part,
+                   min(CASE WHEN m.sentence = s.sentence THEN m.start END) AS lo,
+                   max(CASE WHEN m.sentence = s.sentence THEN m."end" END) AS hi,
+                   coalesce(max(CASE WHEN m.sentence < s.sentence THEN m."end" END), 0) AS w0,
+                   min(CASE WHEN m.sentence > s.sentence THEN m.start END) AS w1
+            FROM shown s JOIN mentions m ON m.article_id = s.article_id
+            GROUP BY 1, 2, 3)
+        SELECT b.article_id, b.unit, b.part, a.title, a.published, a.added_at, b.lo - b.w0 AS lo,
+               b.hi - b.w0 AS hi,
+               substr(a.text, b.w0 + 1, coalesce(b.w1, length(a.text)) - b.w0) AS window
+        FROM bounds b JOIN articles a ON a.id = b.article_id
+        ORDER BY a.published DESC NULLS LAST, a.added_at DESC, b.article_id, b.unit, b.part
+    """
+    df = store.query(sql, params + pa + pb)
+    if df.empty:
+        return _frame(df, EVIDENCE_COLUMNS)
+    keys = df[["article_id", "unit"]].drop_duplicates().head(int(limit))
+    df = df.merge(keys, on=["article_id", "unit"])
+    df["snippet"] = [
+        _sentence_around(w or "", int(lo), int(hi))
+        for w, lo, hi in zip(df["window"], df["lo"], df["hi"], strict=True)
+    ]
+    out = (
+        df.groupby(["article_id", "unit"], sort=False)
+        .agg(
+            title=("title", "first"),
+            published=("published", "first"),
+            snippet=("snippet", " \u2026 ".join),
+        )
+        .reset_index()
+    )
+    return _frame(out, EVIDENCE_COLUMNS)
+
+
+__all__ = [
+    "articles",
+    "cooccurrence",
+    "country_counts",
+    "entity_table",
+    "entity_timeline",
+    "event_timeline",
+    "filtered_articles",
+    "options",
+    "pair_evidence",
+    "place_counts",
+    "publication_timeline",
+    "revision",
+    "top_entities",
+]
