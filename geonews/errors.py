@@ -26,6 +26,10 @@ class TextTooLargeError(InputError):
         self.limit = limit
 
 
+class InvalidTextError(InputError):
+    """Text that is not valid Unicode text (unpaired surrogates)."""
+
+
 class UnsupportedFormatError(InputError):
     """A file whose type geonews does not read (or binary data)."""
 
@@ -60,6 +64,10 @@ class GazetteerError(GeonewsError, RuntimeError):
 
 class StoreError(GeonewsError, RuntimeError):
     """The DuckDB store cannot be opened, migrated or written."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store (DuckDB allows one writing process at a time)."""
 
 
 class GeocoderError(GeonewsError, IOError):

@@ -508,6 +508,37 @@ def build(
     return OnlineFallback(lookup, provider=provider)
 
 
+_WHAT = {
+    GeocoderTimeout: "timed out",
+    GeocoderRateLimited: "refused more requests for now (rate limit, HTTP 429)",
+    GeocoderUnavailable: "could not be reached or failed on its side",
+    GeocoderResponseError: "sent a reply that is not a geocoding answer",
+}
+
+
+def describe_failures(failures, *, provider: str = "") -> str | None:
+    """One sentence for the user on what went wrong with the online geocoder, or None.
+
+    ``failures``: ``[(name, GeocoderError)]`` (``OnlineFallback.failures``) or a dict.
+    """
+    items = list(failures.items() if isinstance(failures, dict) else failures)
+    if not items:
+        return None
+    kinds: list[str] = []
+    for _, exc in items:
+        what = next((w for cls, w in _WHAT.items() if isinstance(exc, cls)), "failed")
+        if what not in kinds:
+            kinds.append(what)
+    names = list(dict.fromkeys(name for name, _ in items))
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    who = f"The online geocoder ({provider})" if provider else "The online geocoder"
+    return (
+        f"{who} {' / '.join(kinds)}; places come from the offline gazetteer, and "
+        f"{len(names)} it could not place stay unplaced ({shown}). Nothing was cached: "
+        f"they are asked again next time."
+    )
+
+
 def enabled() -> bool:
     """Whether GEONEWS_GEOCODER names an online geocoder."""
     return bool(settings.get("geocoder").strip())

@@ -201,24 +201,55 @@ def looks_binary(data: bytes) -> bool:
 def _bomless_utf16(data: bytes) -> str | None:
     """utf-16-le/be for text saved as UTF-16 without a byte-order mark, else None.
 
-    Such text (mostly ASCII-range characters) has a NUL in nearly every other byte.
+    Its ASCII characters (spaces, digits, line breaks, Latin letters) have a NUL
+    high byte, so nearly all NULs fall on one side (odd bytes: little-endian).
+    The text must then decode strictly and look like text (:func:`_plausible`).
     """
-    head = data[:8192]
-    if len(head) < 4 or len(head) % 2:
+    head = data[: 1 << 16]
+    if len(data) < 4 or len(data) % 2 or b"\x00" not in head:
         return None
-    even, odd = head[0::2], head[1::2]
-    n = len(odd)
-    if odd.count(0) > 0.6 * n and even.count(0) == 0:
-        return "utf-16-le"
-    if even.count(0) > 0.6 * n and odd.count(0) == 0:
-        return "utf-16-be"
-    return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if max(even, odd) < max(2, len(head) // 100):  # a stray NUL is no evidence
+        return None
+    if odd >= 4 * even:
+        codec = "utf-16-le"
+    elif even >= 4 * odd:
+        codec = "utf-16-be"
+    else:
+        return None
+    try:
+        sample = head.decode(codec, errors="strict")
+    except UnicodeDecodeError:
+        return None
+    return codec if _plausible(sample) else None
+
+
+_TEXT_CONTROLS = frozenset("\t\n\r\f\x0b\x1b")
+
+
+def _plausible(text: str, *, min_ascii: float = 0.0) -> bool:
+    """Whether decoded data reads as text: no control, unassigned or private-use
+    characters (beyond a stray few), and at least ``min_ascii`` of it ASCII."""
+    sample = text[:20000]
+    if not sample:
+        return True
+    bad = sum(
+        1
+        for c in sample
+        if (c < " " and c not in _TEXT_CONTROLS)
+        or ("\x7f" <= c <= "\x9f")
+        or unicodedata.category(c) in ("Cn", "Co", "Cs")
+    )
+    ascii_share = sum(1 for c in sample if c < "\x80") / len(sample)
+    return bad <= 0.01 * len(sample) and ascii_share >= min_ascii
 
 
 def decode(data: bytes, *, name: str = "input") -> str:
-    """Bytes to text: UTF-8 (BOM or not), UTF-16/32 with a BOM, else Windows-1252/Latin-1.
+    """Bytes to text: UTF-8 (BOM or not), UTF-16/32 with a BOM, UTF-16 without one
+    (when it has ASCII characters), else Windows-1252/Latin-1 (mostly-ASCII text).
 
-    The byte-order mark is dropped. Raises UnsupportedFormatError for binary data.
+    The byte-order mark is dropped. Raises UnsupportedFormatError for binary data
+    and for text in another legacy encoding (it would only be read as mojibake).
     """
     text = _decode(data, name)
     return text[1:] if text.startswith("\ufeff") else text
@@ -251,9 +282,17 @@ def _decode(data: bytes, name: str) -> str:
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("cp1252")
+        text = data.decode("cp1252")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        text = data.decode("latin-1")
+    # Western European text is mostly ASCII; anything else here is binary data or
+    # text in an encoding geonews does not guess (cp1251, GBK, ...): mojibake if read.
+    if not _plausible(text, min_ascii=0.6):
+        raise UnsupportedFormatError(
+            f"{name}: not text in an encoding geonews reads (UTF-8, UTF-16, "
+            f"Windows-1252/Latin-1); binary data, or save it as UTF-8."
+        )
+    return text
 
 
 # -- size limits ---------------------------------------------------------------
@@ -372,10 +411,10 @@ def read_text(
         raise EmptyTextError("The article has no text: paste or upload some text to analyse.")
     check_chars(text)
     return Article(
-        text=text,
+        text=clean_text(text),
         id=id or "",
-        title=(title or None),
-        url=url or None,
+        title=clean_text(title or None),
+        url=safe_url(url),
         source=source or None,
         published=parse_date(published),
     )
@@ -434,17 +473,38 @@ def html_title(markup: str) -> str | None:
     return title or None
 
 
+def _without_hidden(markup: str) -> str:
+    """The page without the elements a reader never sees as text (script, style, ...)."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        tree = lxml_html.document_fromstring(markup)
+    except (etree.LxmlError, ValueError):
+        return markup
+    for element in tree.xpath("//script|//style|//noscript|//template"):
+        element.drop_tree()
+    return lxml_html.tostring(tree, encoding="unicode")
+
+
 def parse_html(markup: str, *, url: str | None = None, name: str = "page") -> Article:
-    """The main text of an HTML page (trafilatura), its title, date and site name."""
+    """The main text of an HTML page (trafilatura), its title, date and site name.
+
+    Scripts, styles, ``<noscript>`` and ``<template>`` never become article text.
+    """
     import trafilatura
 
     text = None
     meta = None
     try:
+        meta = trafilatura.extract_metadata(markup, default_url=url)  # reads JSON-LD
         text = trafilatura.extract(
-            markup, url=url, include_comments=False, include_tables=False, favor_recall=True
+            _without_hidden(markup),
+            url=url,
+            include_comments=False,
+            include_tables=False,
+            favor_recall=True,
         )
-        meta = trafilatura.extract_metadata(markup, default_url=url)
     except Exception:  # trafilatura raises assorted errors on odd markup
         text = None
     if not text or not text.strip():
@@ -466,6 +526,29 @@ def _field(record: dict, names: tuple[str, ...]):
         if v is not None and v != "":
             return v
     return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text):
+    """``text`` with unpaired surrogates (JSON ``"\\ud800"``; not text, and not
+    storable as UTF-8) replaced by U+FFFD, one for one, so offsets still index it."""
+    if not text or not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is an http(s) address, else None (``javascript:``, ``data:``, ...
+    are never an article's address, and the dashboard links to it)."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return url.strip() if scheme in ("http", "https") else None
 
 
 def _opt_str(value) -> str | None:
@@ -493,10 +576,10 @@ def article_from_record(record) -> Article:
     if len(text) > limit:
         raise ValueError(f"'text' has {len(text):,} characters; the limit is {limit:,}")
     return Article(
-        text=text,
-        id=_opt_str(record.get("id")) or "",
-        title=_opt_str(_field(record, TITLE_FIELDS)),
-        url=_opt_str(_field(record, URL_FIELDS)),
+        text=clean_text(text),
+        id=clean_text(_opt_str(record.get("id")) or ""),
+        title=clean_text(_opt_str(_field(record, TITLE_FIELDS))),
+        url=safe_url(clean_text(_opt_str(_field(record, URL_FIELDS)))),
         source=_opt_str(_field(record, SOURCE_FIELDS)),
         published=parse_date(_field(record, PUBLISHED_FIELDS)),
     )
@@ -512,6 +595,9 @@ def parse_jsonl(text: str, errors: list) -> Iterator[Article]:
         except json.JSONDecodeError as exc:
             errors.append((n, f"invalid JSON: {exc.msg} (column {exc.colno})"))
             continue
+        except RecursionError:
+            errors.append((n, "invalid JSON: nested too deeply"))
+            continue
         try:
             yield article_from_record(record)
         except ValueError as exc:
@@ -519,8 +605,8 @@ def parse_jsonl(text: str, errors: list) -> Iterator[Article]:
 
 
 def _record_lines(text: str) -> list[int]:
-    """Best-effort line numbers of the top-level objects in a JSON array."""
-    lines, depth, in_str, esc, line = [], 0, False, False, 1
+    """Best-effort line numbers of the top-level values in a JSON array."""
+    lines, depth, in_str, esc, line, expect = [], 0, False, False, 1, False
     for ch in text:
         if ch == "\n":
             line += 1
@@ -532,14 +618,18 @@ def _record_lines(text: str) -> list[int]:
             elif ch == '"':
                 in_str = False
             continue
+        if depth == 1 and expect and not ch.isspace() and ch not in ",]":
+            lines.append(line)
+            expect = False
         if ch == '"':
             in_str = True
         elif ch in "[{":
-            if depth == 1:
-                lines.append(line)
             depth += 1
+            expect = depth == 1
         elif ch in "]}":
             depth -= 1
+        elif ch == "," and depth == 1:
+            expect = True
     return lines
 
 
@@ -555,6 +645,10 @@ def parse_json(text: str, errors: list) -> Iterator[Article]:
         raise ParseError(
             f"invalid JSON at line {exc.lineno}: {exc.msg}", errors=[(exc.lineno, exc.msg)]
         ) from exc
+    except RecursionError:
+        raise ParseError(
+            "invalid JSON: nested too deeply", errors=[(1, "nested too deeply")]
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
     if isinstance(data, dict):
@@ -644,7 +738,12 @@ def _summary(name: str, errors: list) -> str:
 
 def _read(data: bytes, filename: str, errors: list | None) -> Iterator[Article]:
     sink: list = [] if errors is None else errors
-    yield from _parse(data, filename, sink)
+    try:
+        yield from _parse(data, filename, sink)
+    except ParseError as exc:
+        if filename in str(exc):
+            raise
+        raise ParseError(f"{filename}: {exc}", errors=exc.errors) from exc
     if errors is None and sink:
         raise ParseError(_summary(filename, sink), errors=sink)
 
@@ -790,7 +889,9 @@ def parse_feed(data: bytes | str, *, url: str | None = None) -> ReadResult:
     """
     import feedparser
 
-    feed = feedparser.parse(data)
+    # not sanitised by feedparser (it keeps the text of tags it drops, e.g. <template>):
+    # html_to_text skips scripts, styles, <noscript> and <template>, and keeps text only
+    feed = feedparser.parse(data, sanitize_html=False)
     if not feed.entries:
         if feed.get("bozo"):
             exc = feed.get("bozo_exception")

@@ -7,7 +7,7 @@ import dataclasses
 import streamlit as st
 
 from components import render, resources
-from geonews import charts, pipeline, sources
+from geonews import charts, geocoder, pipeline, sources
 from geonews.errors import GeonewsError, ParseError
 from geonews.models import Analysis, Article
 
@@ -124,17 +124,32 @@ def _open_stored(article_id: str) -> tuple[list[Article], list]:
     return [article], []
 
 
+def _fallback(problems: list):
+    """The online geocoder when GEONEWS_GEOCODER is set (answers cached in the store)."""
+    try:
+        return geocoder.from_settings(cache=geocoder.StoreCache(resources.get_store()))
+    except GeonewsError as exc:
+        problems.append(("warning", f"Online geocoder off: {exc} Places are offline only.", []))
+        return None
+
+
 def _analyze(articles: list[Article], problems: list) -> list[Analysis]:
     nlp_model = resources.get_pipeline()
     gazetteer = resources.get_gazetteer()
     pins = _pins()
+    fallback = _fallback(problems)
     done: list[Analysis] = []
 
     def one(article: Article) -> None:
         try:
             done.append(
                 pipeline.analyze(
-                    article, nlp_model=nlp_model, gazetteer=gazetteer, explain=True, pins=pins
+                    article,
+                    nlp_model=nlp_model,
+                    gazetteer=gazetteer,
+                    explain=True,
+                    pins=pins,
+                    fallback=fallback,
                 )
             )
         except GeonewsError as exc:
@@ -143,6 +158,7 @@ def _analyze(articles: list[Article], problems: list) -> list[Analysis]:
     if len(articles) == 1:
         with st.spinner("Analysing the article…"):
             one(articles[0])
+        _geocoder_problems(fallback, problems)
         return done
     with st.status(f"Analysing {len(articles)} articles…", expanded=True) as status:
         bar = st.progress(0.0)
@@ -155,7 +171,14 @@ def _analyze(articles: list[Article], problems: list) -> list[Analysis]:
             state="complete",
             expanded=False,
         )
+    _geocoder_problems(fallback, problems)
     return done
+
+
+def _geocoder_problems(fallback, problems: list) -> None:
+    message = fallback and geocoder.describe_failures(fallback.failures, provider=fallback.provider)
+    if message:
+        problems.append(("warning", message, []))
 
 
 def _show_problems(problems: list) -> None:
@@ -303,6 +326,9 @@ def _show_result(analysis: Analysis) -> None:
     meta += [f"{len(analysis.entities)} entities", f"{len(analysis.places)} places"]
     st.subheader(_describe(article))
     st.caption(" · ".join(meta))
+    note = sources.script_note(article.text)
+    if note:
+        st.info(note)
 
     st.markdown("#### Map")
     render.show_map(places_df, key=key, fit=places_df["lat"].notna().sum() >= 2)
