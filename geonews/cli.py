@@ -1,7 +1,8 @@
 """The command line: ``python -m geonews COMMAND ...``.
 
     analyze INPUT [--output OUT.jsonl] [--published YYYY-MM-DD] [--explain]
-    ingest PATHS... [--db PATH] [--batch-size N]
+    ingest PATHS... [--db PATH] [--batch-size N] [--workers N] [--feeds FILE] [--quiet]
+        [--engine dask [--scheduler ADDRESS] [--partition-size N] [--parquet-dir DIR]]
     stats [--db PATH] [--json]
     pin NAME (--place ID | --lat LAT --lon LON) [--article ID] [--name N] [--kind K]
         [--country CC] [--db PATH]
@@ -36,7 +37,7 @@ from pathlib import Path
 import geonews
 from geonews import settings, sources
 from geonews.errors import GeonewsError, InputError
-from geonews.models import Analysis, Article
+from geonews.models import Article
 
 PASSTHROUGH = {"eval": "geonews.eval_geo", "eval-ner": "geonews.eval_ner"}
 
@@ -159,22 +160,10 @@ def _analyze_batch(
     """
     from geonews import pipeline
 
-    try:
-        return list(pipeline.analyze_many(articles, explain=explain, **resources, **steps))
-    except GeonewsError:
-        raise
-    except Exception:
-        out = []
-        for a in articles:
-            try:
-                out.append(pipeline.analyze(a, explain=explain, **resources, **steps))
-            except GeonewsError as exc:
-                if not isinstance(exc, InputError):
-                    raise
-                failures.add(a.title or a.id, str(exc))
-            except Exception as exc:  # an analysis bug must not stop the corpus
-                failures.add(a.title or a.id, f"analysis failed: {exc.__class__.__name__}: {exc}")
-        return out
+    analyses, failed = pipeline.analyze_batch(articles, explain=explain, **resources, **steps)
+    for where, message in failed:
+        failures.add(where, message)
+    return analyses
 
 
 # -- commands ------------------------------------------------------------------
@@ -236,57 +225,170 @@ def cmd_analyze(args) -> int:
     return 0
 
 
-def cmd_ingest(args) -> int:
-    from tqdm import tqdm
+FEED_SCHEMES = ("http://", "https://")
+STREAMED_SUFFIXES = (".jsonl", ".ndjson")
 
+
+def _stream_jsonl(path: Path, errors: list) -> Iterator[Article]:
+    """One article a line, read line by line: a JSONL file of any size."""
+    with path.open("rb") as fh:
+        for n, raw in enumerate(fh, start=1):
+            if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                detail = f"{exc.msg} (column {exc.colno})" if hasattr(exc, "colno") else exc
+                errors.append((n, f"{path}: invalid JSON: {detail}"))
+                continue
+            try:
+                yield sources.article_from_record(record)
+            except ValueError as exc:
+                errors.append((n, f"{path}: {exc}"))
+
+
+def _feed_urls(path: str) -> list[str]:
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [u.strip() for u in lines if u.strip() and not u.lstrip().startswith("#")]
+
+
+def _ingest_inputs(args) -> tuple[list[str], list[Path]]:
+    """(feed URLs, files) named by the ingest arguments; missing paths raise at once."""
+    urls = [p for p in args.paths if p.startswith(FEED_SCHEMES)]
+    for f in args.feeds or []:
+        urls.extend(_feed_urls(f))
+    files = sources.expand_paths(p for p in args.paths if not p.startswith(FEED_SCHEMES))
+    if not urls and not files:
+        raise InputError("ingest needs files, directories, globs, feed URLs or --feeds FILE.")
+    return urls, files
+
+
+def _stream_articles(urls: list[str], files: list[Path], errors: list) -> Iterator[Article]:
+    """Every article of the inputs, file by file; JSONL streamed line by line.
+
+    Problems go to ``errors`` as (line, "where: message") and never stop the others.
+    """
+    for url in urls:
+        try:
+            feed = sources.read_feed(url)
+        except GeonewsError as exc:
+            errors.append((0, f"{url}: {exc}"))
+            continue
+        yield from feed
+        errors.extend((n, f"{url}: {m}") for n, m in feed.errors)
+    for path in files:
+        if path.suffix.lower() in STREAMED_SUFFIXES:
+            try:
+                yield from _stream_jsonl(path, errors)
+            except OSError as exc:
+                errors.append((0, f"{path}: cannot read: {exc.strerror or exc}"))
+            continue
+        yield from sources.read_paths([path], errors=errors)
+
+
+def _count_articles(files: list[Path]) -> int | None:
+    """How many articles the files hold (cheap: lines of JSONL), for the progress ETA."""
+    total = 0
+    for path in files:
+        suffix = path.suffix.lower()
+        if suffix in STREAMED_SUFFIXES:
+            try:
+                with path.open("rb") as fh:
+                    total += sum(1 for line in fh if line.strip())
+            except OSError:
+                pass
+        elif suffix in (".json", ".csv"):
+            total += sum(1 for _ in sources.read_paths([path], errors=[]))
+        else:
+            total += 1
+    return total
+
+
+class _Progress:
+    """A tqdm bar over the articles (rate and ETA), with added/skipped/failed after it."""
+
+    def __init__(self, total: int | None, *, disable: bool):
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=total,
+            unit="article",
+            file=sys.stderr,
+            disable=disable,
+            dynamic_ncols=True,
+            smoothing=0.1,
+        )
+
+    def __call__(self, n: int) -> None:
+        self.bar.update(n)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def cmd_ingest(args) -> int:
+    from geonews import pipeline
     from geonews.geocoder import StoreCache
     from geonews.store import Store
 
     failures = _Failures()
     errors: list = []
-    articles = list(sources.read_paths(args.paths, errors=errors))
+    urls, files = _ingest_inputs(args)
+    total = None if urls else _count_articles(files)
+    articles = _stream_articles(urls, files, errors)
+    if args.engine == "dask":
+        from geonews import distributed
+
+        with Store.open(_db_path(args)) as store:
+            progress = _Progress(total, disable=args.quiet)
+            try:
+                result = distributed.ingest(
+                    articles,
+                    store,
+                    scheduler=args.scheduler,
+                    workers=args.workers,
+                    partition_size=args.partition_size,
+                    parquet_dir=args.parquet_dir,
+                    pins=store.pins(),
+                    progress=progress,
+                )
+            finally:
+                progress.close()
+            stats = store.stats()
+        fallback = None
+    else:
+        with Store.open(_db_path(args)) as store:
+            fallback = _fallback(StoreCache(store))
+            progress = _Progress(total, disable=args.quiet)
+            try:
+                result = pipeline.ingest(
+                    articles,
+                    store,
+                    workers=args.workers,
+                    batch_size=args.batch_size,
+                    pins=store.pins(),
+                    fallback=fallback,
+                    progress=progress,
+                )
+            finally:
+                progress.close()
+            stats = store.stats()
     for line, message in errors:
         where, _, msg = message.partition(": ")
         failures.add(f"{where} line {line}" if line else where, msg or message)
-    added = skipped = 0
-    with Store.open(_db_path(args)) as store:
-        todo: list[Article] = []
-        seen: set[str] = set()
-        for a in _valid(articles, failures):
-            if a.hash in seen or store.has(a.hash):
-                skipped += 1
-            else:
-                seen.add(a.hash)
-                todo.append(a)
-        resources = _resources() if todo else {}
-        steps = {"pins": store.pins(), "fallback": _fallback(StoreCache(store)) if todo else None}
-        bar = tqdm(
-            total=len(todo),
-            unit="article",
-            file=sys.stderr,
-            disable=not todo or args.quiet,
-            dynamic_ncols=True,
-        )
-        with bar:
-            for i in range(0, len(todo), args.batch_size):
-                batch = todo[i : i + args.batch_size]
-                analyses: list[Analysis] = _analyze_batch(batch, failures, resources, **steps)
-                try:
-                    n_added, n_skipped = store.add_many(analyses)
-                except GeonewsError as exc:
-                    for a in batch:
-                        failures.add(a.title or a.id, f"not stored: {exc}")
-                    n_added = n_skipped = 0
-                added += n_added
-                skipped += n_skipped
-                bar.update(len(batch))
-        stats = store.stats()
-    _report_geocoder(steps["fallback"], sys.stderr)
+    for where, message in result.failures:
+        failures.add(where, message)
+    _report_geocoder(fallback, sys.stderr)
     print(
-        f"added {added}, skipped {skipped} (already stored), failed {len(failures)}; "
-        f"the corpus has {stats['articles']} articles, {stats['entities']} entities, "
-        f"{stats['places']} places ({_db_path(args)})"
+        f"added {result.added}, skipped {result.skipped} (already stored), "
+        f"failed {len(failures)}; the corpus has {stats['articles']} articles, "
+        f"{stats['entities']} entities, {stats['places']} places ({_db_path(args)})"
     )
+    if result.interrupted:
+        print("geonews: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
     if failures:
         print(f"geonews: {len(failures)} failure(s):", file=sys.stderr)
         failures.report(sys.stderr)
@@ -453,9 +555,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--explain", action="store_true", help="include the candidates of each place")
     p.set_defaults(func=cmd_analyze)
 
-    p = sub.add_parser("ingest", parents=[db_parent], help="analyse files and store them")
-    p.add_argument("paths", nargs="+", help="files, directories or glob patterns")
+    p = sub.add_parser(
+        "ingest",
+        parents=[db_parent],
+        help="analyse files and store them",
+        description="Analyse articles (files, directories, globs, RSS/Atom feed URLs) and "
+        "store them. Articles already stored are skipped before analysis, and every batch "
+        "is its own transaction: an interrupted run resumes when run again.",
+    )
+    p.add_argument(
+        "paths", nargs="*", help="files, directories, glob patterns or http(s) feed URLs"
+    )
+    p.add_argument("--feeds", action="append", metavar="FILE", help="file of feed URLs, one a line")
     p.add_argument("--batch-size", type=_positive, default=32, help="articles per transaction")
+    p.add_argument(
+        "--workers", type=_positive, default=1, help="analysis processes (each loads the model)"
+    )
+    p.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="local processes (default) or a Dask cluster",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler (tcp://HOST:8786); default: a LocalCluster of --workers",
+    )
+    p.add_argument(
+        "--partition-size", type=_positive, default=200, help="articles per Dask partition"
+    )
+    p.add_argument(
+        "--parquet-dir",
+        metavar="DIR",
+        help="keep the Dask run's Parquet partitions here (default: beside the DB, removed "
+        "once loaded)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
 

@@ -5,7 +5,7 @@
         store.add_many(analyses)         # one transaction: (added, skipped)
         store.stats()                    # {"articles", "mentions", "entities", "places", ...}
 
-Tables (``SCHEMA_VERSION`` 1; columns ``start``/``"end"`` are character offsets
+Tables (``SCHEMA_VERSION`` 2; columns ``start``/``"end"`` are character offsets
 into ``articles.text``; ``"end"`` is a SQL keyword, so quote it):
 
 - ``articles(id, ref, title, url, source, published, text, added_at)``: ``id`` is
@@ -30,6 +30,13 @@ into ``articles.text``; ``"end"`` is a SQL keyword, so quote it):
   the user's entity merges, renames and alias splits in order (``geonews.curation``),
   replayed on every article stored afterwards.
 - view ``entity_summary(id, name, label, mentions, articles, first_seen, last_seen)``.
+- ``aggregate_state(name, revision, built_at)`` and the ``agg_*`` tables of
+  :data:`AGGREGATES`: whole-corpus counts for the dashboard's unfiltered views,
+  built on first use and rebuilt when the corpus revision changes (:meth:`Store.aggregate`).
+
+Versions: 1 the tables above; 2 adds ``aggregate_state``. An older store is upgraded
+in place, in one transaction, when opened for writing (:data:`MIGRATIONS`); read-only,
+it is read as it is. A store of a newer version is refused (StoreError).
 
 Threads: reads use their own cursor; writes are serialised by a lock.
 """
@@ -38,6 +45,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
@@ -48,10 +56,10 @@ import pyarrow as pa
 
 from geonews import corrections, settings
 from geonews.corrections import Pin
-from geonews.errors import InputError, StoreError
+from geonews.errors import InputError, StoreError, StoreLockedError
 from geonews.models import Analysis, Article, DateMention, Mention, Place, Span
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Labels that name something; numbers, dates and the like get no entity.
 COARSE_LABELS = {
@@ -158,6 +166,11 @@ CREATE INDEX IF NOT EXISTS mentions_entity ON mentions (entity_id);
 CREATE INDEX IF NOT EXISTS mention_places_article ON mention_places (article_id);
 CREATE INDEX IF NOT EXISTS mention_places_place ON mention_places (place_id);
 CREATE INDEX IF NOT EXISTS dates_article ON dates (article_id);
+CREATE TABLE IF NOT EXISTS aggregate_state (
+    name VARCHAR PRIMARY KEY,
+    revision VARCHAR NOT NULL,
+    built_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
 CREATE OR REPLACE VIEW entity_summary AS
     SELECT e.id, e.name, e.label,
            count(*) AS mentions,
@@ -169,6 +182,88 @@ CREATE OR REPLACE VIEW entity_summary AS
     JOIN articles a ON a.id = m.article_id
     GROUP BY e.id, e.name, e.label;
 """
+
+
+# Schema upgrades: version -> the SQL that brings a store of the version before to it.
+# Run in order, in the transaction that also runs _SCHEMA (whose statements are all
+# idempotent), so a failed upgrade leaves the store as it was.
+MIGRATIONS = {
+    2: """CREATE TABLE IF NOT EXISTS aggregate_state (
+        name VARCHAR PRIMARY KEY,
+        revision VARCHAR NOT NULL,
+        built_at TIMESTAMP NOT NULL DEFAULT current_timestamp)""",
+}
+
+# The entity mentions co-occurrence counts (``mentions`` rows naming an entity).
+_EM = "SELECT article_id, sentence, entity_id FROM mentions WHERE entity_id IS NOT NULL AND label <> 'DATE'"
+#: How many of the most mentioned entities ``agg_pairs`` keeps the pairs of.
+AGG_TOP = 50
+
+#: Whole-corpus pre-aggregates (table -> its SELECT), for the unfiltered views of
+#: ``geonews.analysis``; see :meth:`Store.aggregate`.
+AGGREGATES = {
+    # every entity: mentions, articles, first and last publication date
+    "agg_entities": """
+        WITH g AS (SELECT article_id, entity_id, count(*) AS n FROM mentions
+                   WHERE entity_id IS NOT NULL GROUP BY 1, 2)
+        SELECT g.entity_id, sum(g.n)::BIGINT AS mentions, count(*) AS articles,
+               min(a.published) AS first_seen, max(a.published) AS last_seen
+        FROM g JOIN articles a ON a.id = g.article_id GROUP BY 1""",
+    "agg_labels": "SELECT label, count(*) AS mentions FROM mentions GROUP BY 1",
+    "agg_places": """
+        WITH g AS (SELECT place_id, article_id, count(*) AS n FROM mention_places GROUP BY 1, 2)
+        SELECT place_id, sum(n)::BIGINT AS mentions, count(*) AS articles FROM g GROUP BY 1""",
+    "agg_countries": """
+        WITH g AS (SELECT p.country_code, mp.article_id, count(*) AS n,
+                          min(CASE WHEN p.kind = 'country' THEN p.name END) AS name
+                   FROM mention_places mp JOIN places p ON p.id = mp.place_id
+                   WHERE p.country_code IS NOT NULL GROUP BY 1, 2)
+        SELECT country_code, sum(n)::BIGINT AS mentions, count(*) AS articles,
+               min(name) AS stored_name FROM g GROUP BY 1""",
+    # resolved dates per bucket of each frequency, coarser dates left out of finer buckets
+    "agg_events": """
+        WITH d AS (SELECT article_id, date, CASE coalesce(precision, 'day') WHEN 'day' THEN 0
+                          WHEN 'month' THEN 2 WHEN 'year' THEN 3 END AS rank
+                   FROM dates WHERE date IS NOT NULL),
+        f(freq, rank) AS (VALUES ('day', 0), ('week', 1), ('month', 2), ('year', 3))
+        SELECT f.freq, CAST(date_trunc(f.freq, d.date) AS DATE) AS period,
+               count(*) AS mentions, count(DISTINCT d.article_id) AS articles
+        FROM d JOIN f ON d.rank <= f.rank GROUP BY 1, 2""",
+    # co-occurrence of the AGG_TOP most mentioned entities: pairs per scope, the units
+    # (sentences, articles) naming each (entity_id NULL: the units naming any entity)
+    "agg_pairs": f"""
+        WITH em AS ({_EM}),
+        top AS (SELECT entity_id FROM em GROUP BY 1 ORDER BY count(*) DESC, entity_id
+                LIMIT {AGG_TOP}),
+        su AS (SELECT DISTINCT article_id, sentence, entity_id FROM em
+               WHERE entity_id IN (SELECT entity_id FROM top)),
+        au AS (SELECT DISTINCT article_id, entity_id FROM su)
+        SELECT 'sentence' AS scope, x.entity_id AS s, y.entity_id AS t, count(*) AS c
+        FROM su x JOIN su y ON x.article_id = y.article_id AND x.sentence = y.sentence
+         AND x.entity_id < y.entity_id GROUP BY 2, 3
+        UNION ALL
+        SELECT 'article', x.entity_id, y.entity_id, count(*)
+        FROM au x JOIN au y ON x.article_id = y.article_id AND x.entity_id < y.entity_id
+        GROUP BY 2, 3""",
+    "agg_units": f"""
+        WITH em AS ({_EM}),
+        top AS (SELECT entity_id FROM em GROUP BY 1 ORDER BY count(*) DESC, entity_id
+                LIMIT {AGG_TOP}),
+        su AS (SELECT DISTINCT article_id, sentence, entity_id FROM em)
+        SELECT 'sentence' AS scope, entity_id, count(*) AS n, NULL::BIGINT AS rank FROM su
+        WHERE entity_id IN (SELECT entity_id FROM top) GROUP BY 2
+        UNION ALL
+        SELECT 'article', entity_id, count(DISTINCT article_id), NULL FROM su
+        WHERE entity_id IN (SELECT entity_id FROM top) GROUP BY 2
+        UNION ALL
+        SELECT 'sentence', NULL, count(*), NULL FROM (SELECT DISTINCT article_id, sentence FROM su)
+        UNION ALL
+        SELECT 'article', NULL, count(DISTINCT article_id), NULL FROM su
+        UNION ALL
+        SELECT 'top', entity_id, NULL, row_number() OVER (ORDER BY n DESC, entity_id) FROM
+        (SELECT entity_id, count(*) AS n FROM em GROUP BY 1 ORDER BY n DESC, entity_id
+         LIMIT {AGG_TOP})""",
+}
 
 
 def _fallback_key(name: str) -> str:
@@ -408,12 +503,12 @@ def _cols(table: str) -> str:
     return ", ".join(f'"{c}"' for c in TABLES[table].names)
 
 
-def _insert_new(cur, src: dict[str, str]) -> int:
+def _insert_new(cur, src: dict[str, str], new_ids: list | None = None) -> int:
     """Write the articles of ``src`` not stored yet, with their rows (inside a transaction).
 
     ``src``: table -> a SQL relation (a registered Arrow table, a ``read_parquet``).
     Entities and places are added when new (the first name seen stays). Returns
-    how many articles were added.
+    how many articles were added (their ids appended to ``new_ids`` when given).
     """
     cur.execute(
         f"CREATE OR REPLACE TEMP TABLE _new_ids AS SELECT DISTINCT id FROM {src['articles']} "
@@ -434,6 +529,8 @@ def _insert_new(cur, src: dict[str, str]) -> int:
         cols = _cols(table)
         cur.execute(f"{verb} {table} ({cols}) SELECT {cols} FROM {src[table]} WHERE {where}")
     added = cur.execute("SELECT count(*) FROM _new_ids").fetchone()[0]
+    if new_ids is not None:
+        new_ids.extend(r[0] for r in cur.execute("SELECT id FROM _new_ids").fetchall())
     cur.execute("DROP TABLE _new_ids")
     return int(added)
 
@@ -470,6 +567,14 @@ class Store:
         except StoreError:
             raise
         except (duckdb.Error, OSError) as exc:
+            if "conflicting lock" in str(exc).lower():
+                pid = re.search(r"\(PID (\d+)\)", str(exc))
+                raise StoreLockedError(
+                    f"The store {p} is in use by another geonews process"
+                    f"{f' (PID {pid.group(1)})' if pid else ''}: the dashboard or an ingest "
+                    f"has it open, and only one process may use a store at a time. Stop that "
+                    f"process or wait for it, or choose another store with --db or GEONEWS_DB."
+                ) from None
             raise StoreError(f"Cannot open the database {path}: {exc}") from exc
         store = cls(con, p, read_only=read_only)
         try:
@@ -494,12 +599,19 @@ class Store:
                 version = self._version(cur)
                 if version is None or version <= SCHEMA_VERSION:
                     cur.execute("BEGIN TRANSACTION")
-                    cur.execute(_SCHEMA)
-                    if version is None:
-                        cur.execute(
-                            "INSERT INTO schema_version (version) VALUES (?)", [SCHEMA_VERSION]
-                        )
-                    cur.execute("COMMIT")
+                    try:
+                        for step in range((version or SCHEMA_VERSION) + 1, SCHEMA_VERSION + 1):
+                            cur.execute(MIGRATIONS[step])
+                        cur.execute(_SCHEMA)
+                        if version is None or version < SCHEMA_VERSION:
+                            cur.execute(
+                                "INSERT INTO schema_version (version) VALUES (?)",
+                                [SCHEMA_VERSION],
+                            )
+                        cur.execute("COMMIT")
+                    except BaseException:
+                        cur.execute("ROLLBACK")
+                        raise
                     version = SCHEMA_VERSION
         except duckdb.Error as exc:
             raise StoreError(f"Cannot prepare the database {self.path}: {exc}") from exc
@@ -522,6 +634,72 @@ class Store:
     @property
     def schema_version(self) -> int | None:
         return self._version(self.cursor())
+
+    # -- revision and pre-aggregates ----------------------------------------------
+
+    def revision(self, cur=None) -> str:
+        """A token that changes whenever the corpus, the pins or the curation change."""
+        cur = cur or self.cursor()
+        parts = [
+            cur.execute(
+                "SELECT count(*), max(added_at), (SELECT count(*) FROM mentions), "
+                "(SELECT count(*) FROM entities), (SELECT count(*) FROM mention_places), "
+                "(SELECT count(*) FROM places), (SELECT count(*) FROM dates) FROM articles"
+            ).fetchone()
+        ]
+        for sql in (
+            "SELECT count(*), max(id), max(created_at) FROM geocode_overrides",
+            "SELECT count(*), max(seq), max(created_at) FROM entity_curation",
+        ):
+            try:
+                parts.append(cur.execute(sql).fetchone())
+            except duckdb.Error:  # an older store without the table
+                parts.append(None)
+        return "|".join(map(str, parts))
+
+    def aggregate(self, name: str) -> str | None:
+        """The table ``name`` of :data:`AGGREGATES`, up to date with the corpus.
+
+        Built (or rebuilt, in one transaction) here when it is missing or was built for
+        another revision; its revision is kept in ``aggregate_state``. None when the
+        store cannot keep it (read-only and stale, or closed): query the base tables.
+        """
+        if name not in AGGREGATES:
+            raise StoreError(f"Unknown aggregate {name!r}.")
+        try:
+            cur = self.cursor()
+            if self._fresh(cur, name, self.revision(cur)):
+                return name
+            if self.read_only:
+                return None
+            with self._lock:
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    rev = self.revision(cur)
+                    if not self._fresh(cur, name, rev):
+                        cur.execute(f"CREATE OR REPLACE TABLE {name} AS {AGGREGATES[name]}")
+                        cur.execute(
+                            "INSERT OR REPLACE INTO aggregate_state (name, revision, built_at) "
+                            "VALUES (?, ?, current_timestamp)",
+                            [name, rev],
+                        )
+                    cur.execute("COMMIT")
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+        except (duckdb.Error, StoreError):
+            return None
+        return name
+
+    @staticmethod
+    def _fresh(cur, name: str, rev: str) -> bool:
+        try:
+            row = cur.execute(
+                "SELECT revision FROM aggregate_state WHERE name = ?", [name]
+            ).fetchone()
+        except duckdb.Error:  # a version-1 store, read-only
+            return False
+        return row is not None and row[0] == rev
 
     def close(self) -> None:
         with self._lock:
@@ -615,12 +793,12 @@ class Store:
         return added, len(analyses) - added
 
     @staticmethod
-    def _insert_arrow(cur, tables: dict[str, pa.Table]) -> int:
+    def _insert_arrow(cur, tables: dict[str, pa.Table], new_ids: list | None = None) -> int:
         names = {t: f"_new_{t}" for t in TABLES}
         for t, name in names.items():
             cur.register(name, tables[t])
         try:
-            return _insert_new(cur, names)
+            return _insert_new(cur, names, new_ids)
         finally:
             for name in names.values():
                 cur.unregister(name)
@@ -638,9 +816,10 @@ class Store:
             cur = self.cursor()
             try:
                 cur.execute("BEGIN TRANSACTION")
+                new_ids: list[str] = []
                 if all(isinstance(tables[t], pa.Table) for t in TABLES):
                     total = tables["articles"].num_rows
-                    added = self._insert_arrow(cur, tables)
+                    added = self._insert_arrow(cur, tables, new_ids)
                 else:
                     src = {}
                     for t in TABLES:
@@ -652,7 +831,11 @@ class Store:
                     empty = {t: f"(SELECT {_cols(t)} FROM {t} LIMIT 0)" for t in TABLES}
                     src = {t: v or empty[t] for t, v in src.items()}
                     total = cur.execute(f"SELECT count(*) FROM {src['articles']}").fetchone()[0]
-                    added = _insert_new(cur, src)
+                    added = _insert_new(cur, src, new_ids)
+                if new_ids:  # the user's entity curation covers new articles too
+                    from geonews import curation
+
+                    curation.apply(cur, new_ids)
                 cur.execute("COMMIT")
             except BaseException as exc:
                 try:
