@@ -24,6 +24,7 @@ import pandas as pd
 
 from geonews.errors import InputError
 from geonews.filters import Filters
+from geonews.store import AGG_TOP
 
 FREQS = ("day", "week", "month", "year")
 SCOPES = ("sentence", "article")
@@ -167,48 +168,53 @@ def _entity_match(names_or_ids) -> tuple[str, list]:
 
 def revision(store) -> str:
     """A token that changes whenever the corpus, the pins or the curation change."""
-    cur = store.cursor()
-    parts = [
-        cur.execute(
-            "SELECT count(*), max(added_at), (SELECT count(*) FROM mentions), "
-            "(SELECT count(*) FROM entities), (SELECT count(*) FROM mention_places), "
-            "(SELECT count(*) FROM places), (SELECT count(*) FROM dates) FROM articles"
-        ).fetchone()
-    ]
-    for sql in (
-        "SELECT count(*), max(id), max(created_at) FROM geocode_overrides",
-        "SELECT count(*), max(seq), max(created_at) FROM entity_curation",
-    ):
-        try:
-            parts.append(cur.execute(sql).fetchone())
-        except Exception:  # an older store without the table
-            parts.append(None)
-    return "|".join(map(str, parts))
+    return store.revision()
+
+
+def _aggregates(store, filters: Filters | None, *names: str) -> bool:
+    """Whether the view is the whole corpus (no filter at all) and the store's
+    pre-aggregates ``names`` (``store.AGGREGATES``) are up to date, built now if they
+    were not: the query then reads them instead of the base tables. False for a store
+    that cannot keep them (read-only and stale)."""
+    if filters is not None and not filters.is_empty:
+        return False
+    aggregate = getattr(store, "aggregate", None)
+    return aggregate is not None and all(aggregate(n) for n in names)
 
 
 def options(store) -> dict:
     """What the filter widgets offer: entities, types, countries, places, sources, dates."""
     cur = store.cursor()
+    if _aggregates(store, None, "agg_entities", "agg_labels", "agg_places"):
+        ent = "(SELECT entity_id, mentions AS n FROM agg_entities)"
+        labels = "agg_labels"
+        mp = "(SELECT place_id, mentions AS n FROM agg_places)"
+    else:
+        ent = "(SELECT entity_id, 1 AS n FROM mentions WHERE entity_id IS NOT NULL)"
+        labels = "mentions"
+        mp = "(SELECT place_id, 1 AS n FROM mention_places)"
     entities = [
         r[0]
         for r in cur.execute(
-            "SELECT e.name FROM mentions m JOIN entities e ON e.id = m.entity_id "
-            "GROUP BY e.name ORDER BY count(*) DESC, e.name LIMIT 2000"
+            f"SELECT e.name FROM {ent} m JOIN entities e ON e.id = m.entity_id "
+            "GROUP BY e.name ORDER BY sum(m.n) DESC, e.name LIMIT 2000"
         ).fetchall()
     ]
-    types = [r[0] for r in cur.execute("SELECT DISTINCT label FROM mentions ORDER BY 1").fetchall()]
+    types = [
+        r[0] for r in cur.execute(f"SELECT DISTINCT label FROM {labels} ORDER BY 1").fetchall()
+    ]
     countries = [
         r[0]
         for r in cur.execute(
             "SELECT DISTINCT p.country_code FROM places p "
-            "WHERE p.country_code IS NOT NULL AND p.id IN (SELECT place_id FROM mention_places) "
+            f"WHERE p.country_code IS NOT NULL AND p.id IN (SELECT place_id FROM {mp}) "
             "ORDER BY 1"
         ).fetchall()
     ]
     places = store.query(
         "SELECT p.id AS place_id, p.name, p.country_code FROM places p "
-        "JOIN mention_places mp ON mp.place_id = p.id "
-        "GROUP BY ALL ORDER BY count(*) DESC, p.name"
+        f"JOIN {mp} mp ON mp.place_id = p.id "
+        "GROUP BY ALL ORDER BY sum(mp.n) DESC, p.name"
     )
     sources = [
         r[0]
@@ -238,21 +244,24 @@ def articles(store, filters: Filters, *, limit: int = 500) -> pd.DataFrame:
     fa, params = filtered_articles(filters)
     types, tparams = _types(filters)
     ptypes, pparams = _place_types(filters)
+    # The page of articles first (top-N by date), then the counts of those articles only.
     sql = f"""
         WITH fa AS ({fa}),
+        page AS (SELECT a.id, a.ref, a.title, a.source, a.published, a.url, a.added_at
+                 FROM articles a{" WHERE a.id IN (SELECT id FROM fa)" if params else ""}
+                 ORDER BY a.published DESC NULLS LAST, a.added_at DESC, a.id LIMIT ?),
         ne AS (SELECT m.article_id, count(DISTINCT m.entity_id) AS n FROM mentions m
-               JOIN fa ON fa.id = m.article_id WHERE m.entity_id IS NOT NULL{types}
+               WHERE m.article_id IN (SELECT id FROM page) AND m.entity_id IS NOT NULL{types}
                GROUP BY 1),
         np AS (SELECT mp.article_id, count(DISTINCT mp.place_id) AS n FROM mention_places mp
-               JOIN fa ON fa.id = mp.article_id WHERE TRUE{ptypes} GROUP BY 1)
+               WHERE mp.article_id IN (SELECT id FROM page){ptypes} GROUP BY 1)
         SELECT a.id AS article_id, a.ref, a.title, a.source, a.published, a.url,
                coalesce(ne.n, 0) AS n_entities, coalesce(np.n, 0) AS n_places
-        FROM articles a JOIN fa ON fa.id = a.id
+        FROM page a
         LEFT JOIN ne ON ne.article_id = a.id LEFT JOIN np ON np.article_id = a.id
         ORDER BY a.published DESC NULLS LAST, a.added_at DESC, a.id
-        LIMIT ?
     """
-    return _run(store, sql, params + tparams + pparams + [int(limit)], ARTICLE_COLUMNS)
+    return _run(store, sql, params + [int(limit)] + tparams + pparams, ARTICLE_COLUMNS)
 
 
 def entity_table(store, filters: Filters, *, search: str = "", limit: int = 1000) -> pd.DataFrame:
@@ -262,6 +271,16 @@ def entity_table(store, filters: Filters, *, search: str = "", limit: int = 1000
     cond, sparams = "", []
     if search.strip():
         cond, sparams = " AND contains(lower(e.name), ?)", [search.strip().lower()]
+    if _aggregates(store, filters, "agg_entities"):
+        sql = f"""
+            SELECT e.id AS entity_id, e.name, e.label, g.mentions, g.articles, g.first_seen,
+                   g.last_seen
+            FROM agg_entities g JOIN entities e ON e.id = g.entity_id
+            WHERE TRUE{cond}
+            ORDER BY mentions DESC, articles DESC, e.name
+            LIMIT ?
+        """
+        return _run(store, sql, sparams + [int(limit)], ENTITY_COLUMNS)
     sql = f"""
         WITH fa AS ({fa})
         SELECT e.id AS entity_id, e.name, e.label, count(*) AS mentions,
@@ -278,6 +297,13 @@ def entity_table(store, filters: Filters, *, search: str = "", limit: int = 1000
 
 def top_entities(store, filters: Filters, *, n: int = 20) -> pd.DataFrame:
     """The ``n`` most mentioned entities in view."""
+    if _aggregates(store, filters, "agg_entities"):
+        sql = """
+            SELECT e.id AS entity_id, e.name, e.label, g.mentions
+            FROM agg_entities g JOIN entities e ON e.id = g.entity_id
+            ORDER BY g.mentions DESC, e.name LIMIT ?
+        """
+        return _run(store, sql, [int(n)], TOP_COLUMNS)
     fa, params = filtered_articles(filters)
     types, tparams = _types(filters)
     sql = f"""
@@ -297,6 +323,15 @@ def top_entities(store, filters: Filters, *, n: int = 20) -> pd.DataFrame:
 
 def place_counts(store, filters: Filters) -> pd.DataFrame:
     """Places in view that have coordinates, with mention and article counts."""
+    if _aggregates(store, filters, "agg_places"):
+        sql = """
+            SELECT p.id AS place_id, p.name, p.lat, p.lon, p.country_code, p.kind,
+                   g.mentions, g.articles
+            FROM agg_places g JOIN places p ON p.id = g.place_id
+            WHERE p.lat IS NOT NULL AND p.lon IS NOT NULL
+            ORDER BY g.mentions DESC, p.name
+        """
+        return _run(store, sql, [], PLACE_COLUMNS)
     fa, params = filtered_articles(filters)
     ptypes, pparams = _place_types(filters)
     sql = f"""
@@ -327,7 +362,14 @@ def country_counts(store, filters: Filters) -> pd.DataFrame:
     """Countries the places in view lie in, with mention and article counts."""
     fa, params = filtered_articles(filters)
     ptypes, pparams = _place_types(filters)
-    sql = f"""
+    if _aggregates(store, filters, "agg_countries"):
+        sql, params, pparams = (
+            "SELECT * FROM agg_countries ORDER BY mentions DESC, country_code",
+            [],
+            [],
+        )
+    else:
+        sql = f"""
         WITH fa AS ({fa})
         SELECT p.country_code, count(*) AS mentions, count(DISTINCT mp.article_id) AS articles,
                min(CASE WHEN p.kind = 'country' THEN p.name END) AS stored_name
@@ -336,7 +378,7 @@ def country_counts(store, filters: Filters) -> pd.DataFrame:
         WHERE p.country_code IS NOT NULL{ptypes}
         GROUP BY p.country_code
         ORDER BY mentions DESC, p.country_code
-    """
+        """
     df = store.query(sql, params + pparams)
     table = _country_table()
     df["iso3"] = df["country_code"].map(lambda cc: table.get(cc, (None, None))[0])
@@ -406,6 +448,10 @@ def event_timeline(store, filters: Filters, *, freq: str = "month") -> pd.DataFr
     _check("freq", freq, FREQS)
     if filters.types and "DATE" not in filters.types:
         return _frame(pd.DataFrame(), EVENT_COLUMNS)
+    if _aggregates(store, filters, "agg_events"):
+        sql = "SELECT period, mentions, articles FROM agg_events WHERE freq = ? ORDER BY 1"
+        df = _period_frame(store.query(sql, [freq]))
+        return _frame(_fill(df, freq, ["mentions", "articles"]), EVENT_COLUMNS)
     fa, params = filtered_articles(filters)
     precisions = [p for p, r in _PRECISION_RANK.items() if r <= _FREQ_RANK[freq]]
     sql = f"""
@@ -435,9 +481,10 @@ def entity_timeline(store, filters: Filters, *, entities, freq: str = "month") -
                e.name AS entity, count(*) AS mentions
         FROM mentions m JOIN fa ON fa.id = m.article_id JOIN entities e ON e.id = m.entity_id
         WHERE fa.published IS NOT NULL AND {cond}{types}
+          AND m.entity_id IN (SELECT e.id FROM entities e WHERE {cond})
         GROUP BY 1, 2 ORDER BY 1, 2
     """
-    df = _period_frame(store.query(sql, params + eparams + tparams))
+    df = _period_frame(store.query(sql, params + eparams + tparams + eparams))
     return _frame(_fill(df, freq, ["mentions"], by="entity"), ENTITY_TIMELINE_COLUMNS)
 
 
@@ -465,7 +512,18 @@ def cooccurrence(
     fa, params = filtered_articles(filters)
     types, tparams = _types(filters)
     sent = "m.sentence" if scope == "sentence" else "0"
-    sql = f"""
+    if int(top_n) <= AGG_TOP and _aggregates(store, filters, "agg_pairs", "agg_units"):
+        # the whole corpus: the pre-counted pairs of the AGG_TOP most mentioned entities
+        params, tparams = [], []
+        head = f"""
+        WITH top AS (SELECT entity_id FROM agg_units WHERE scope = 'top' AND rank <= ?),
+        total AS (SELECT n FROM agg_units WHERE scope = '{scope}' AND entity_id IS NULL),
+        marg AS (SELECT entity_id, n FROM agg_units
+                 WHERE scope = '{scope}' AND entity_id IN (SELECT entity_id FROM top)),
+        pairs AS (SELECT s, t, c FROM agg_pairs WHERE scope = '{scope}' AND c >= ?
+                  AND s IN (SELECT entity_id FROM top) AND t IN (SELECT entity_id FROM top))"""
+    else:
+        head = f"""
         WITH fa AS ({fa}),
         em AS (SELECT m.article_id, {sent} AS unit, m.entity_id FROM mentions m
                JOIN fa ON fa.id = m.article_id
@@ -479,7 +537,8 @@ def cooccurrence(
                   FROM units x JOIN units y
                     ON x.article_id = y.article_id AND x.unit = y.unit
                    AND x.entity_id < y.entity_id
-                  GROUP BY 1, 2 HAVING count(*) >= ?)
+                  GROUP BY 1, 2 HAVING count(*) >= ?)"""
+    sql = f"""{head}
         SELECT es.name AS source, et.name AS target, es.label AS source_label,
                et.label AS target_label, pairs.c AS count,
                ln(pairs.c * total.n / (ms.n * mt.n)) AS pmi
@@ -568,8 +627,12 @@ def pair_evidence(
                  FROM mentions m JOIN fa ON fa.id = m.article_id
                  WHERE m.entity_id IN (SELECT id FROM ea) OR m.entity_id IN (SELECT id FROM eb)
                  GROUP BY 1, 2, 3),
-        units AS (SELECT article_id, unit FROM hits GROUP BY 1, 2
-                  HAVING bool_or(has_a) AND bool_or(has_b)),
+        units AS (SELECT u.article_id, u.unit FROM (
+                      SELECT article_id, unit FROM hits GROUP BY 1, 2
+                      HAVING bool_or(has_a) AND bool_or(has_b)) u
+                  JOIN articles a ON a.id = u.article_id
+                  ORDER BY a.published DESC NULLS LAST, a.added_at DESC, u.article_id, u.unit
+                  LIMIT ?),
         picked AS (
             SELECT h.article_id, h.unit,
                    coalesce(min(CASE WHEN h.has_a AND h.has_b THEN h.sentence END),
@@ -595,7 +658,7 @@ def pair_evidence(
         FROM bounds b JOIN articles a ON a.id = b.article_id
         ORDER BY a.published DESC NULLS LAST, a.added_at DESC, b.article_id, b.unit, b.part
     """
-    df = store.query(sql, params + pa + pb)
+    df = store.query(sql, params + pa + pb + [max(int(limit), 0)])
     if df.empty:
         return _frame(df, EVIDENCE_COLUMNS)
     keys = df[["article_id", "unit"]].drop_duplicates().head(int(limit))

@@ -63,8 +63,8 @@ pairs = data.query(
     "cooccurrence", store, f, scope=scope, weight=weight, top_n=top_n, min_count=int(min_count)
 )
 if pairs.empty:
-    if f.is_empty:
-        filters.empty_state(f, "entities")
+    if f.is_empty or data.query("articles", store, f, limit=1).empty:
+        filters.empty_state(f, "articles")
     else:
         st.info(
             "No two entities are named together in the filtered articles: choose 'same "

@@ -44,3 +44,49 @@ def eval_dir() -> Path:
     if not path.exists():
         pytest.skip("../shared/eval is not present beside this checkout")
     return path
+
+
+# -- a small analysed corpus, shared by the dashboard's tests --------------------------
+
+SAMPLE = ROOT / "sample_data" / "articles.jsonl"
+SAMPLE_STORED = 20  # the first articles of the sample corpus, stored
+SAMPLE_HELD_OUT = 2  # the next ones, analysed but not stored (to ingest in a test)
+
+
+@pytest.fixture(scope="session")
+def sample_analyses(nlp_model, gazetteer):
+    """The real analyses of the first 22 sample articles (spaCy + gazetteer, once)."""
+    from geonews import pipeline, sources
+
+    articles = list(sources.read_path(SAMPLE))[: SAMPLE_STORED + SAMPLE_HELD_OUT]
+    return list(pipeline.analyze_many(articles, nlp_model=nlp_model, gazetteer=gazetteer))
+
+
+@pytest.fixture(scope="session")
+def sample_db_file(sample_analyses, tmp_path_factory) -> Path:
+    """A DuckDB store holding the first 20 analysed sample articles (do not write to it)."""
+    from geonews.store import Store
+
+    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    with Store.open(path) as store:
+        store.add_many(sample_analyses[:SAMPLE_STORED])
+    return path
+
+
+@pytest.fixture
+def sample_db(sample_db_file, tmp_path) -> Path:
+    """A private copy of the sample store for one test."""
+    import shutil
+
+    path = tmp_path / "sample.duckdb"
+    shutil.copyfile(sample_db_file, path)
+    return path
+
+
+@pytest.fixture
+def sample_store(sample_db):
+    """The private sample store, open."""
+    from geonews.store import Store
+
+    with Store.open(sample_db) as store:
+        yield store
