@@ -10,9 +10,12 @@ with the metrics of ``python -m geonews eval``; the results go to docs/benchmark
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -58,7 +61,28 @@ def speed(model, gaz) -> dict:
         geo.geoparse(doc, mentions, gazetteer=gaz, recognize=False)
         n += len(mentions)
     rate = n / (time.perf_counter() - t)
-    return {"load_s": load_s, "rate": rate, "rss": _rss_mb()}
+    return {"load_s": load_s, "rate": rate, "rss": _rss_mb(), "gaz_rss": _gazetteer_rss()}
+
+
+def _gazetteer_rss() -> float | None:
+    """Peak RSS (MB) of a fresh process that loads the gazetteer and resolves a text's
+    names (without spaCy): the gazetteer's own footprint."""
+    # VmHWM is the peak of this process's own memory (ru_maxrss would count the parent's
+    # memory at fork time on Linux)
+    code = (
+        "import re, sys; sys.path.insert(0, sys.argv[1]);"
+        "from geonews import gazetteer as gz; g = gz.load();"
+        "[g.lookup(w) for w in sys.argv[2].replace(',', ' ').replace('.', ' ').split()];"
+        "s = open('/proc/self/status').read();"
+        "print(int(re.search(r'VmHWM:\\s+(\\d+)', s).group(1)) / 1024)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(bench_dir.parent), TEXT],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return float(done.stdout.strip()) if done.returncode == 0 else None
 
 
 def corpus(model, gaz, path: Path, *, literal: bool, limit: int | None) -> dict:
@@ -80,8 +104,47 @@ def corpus(model, gaz, path: Path, *, literal: bool, limit: int | None) -> dict:
         geo_ms = (time.perf_counter() - t) * 1000 / len(gold)
         m = eval_geo.score(gold, preds, gwn_literal=literal)
         m["geo_ms"] = geo_ms
+        m["reference"] = reference_score(gold, preds, literal=literal)
         out["gold" if gold_spans else "e2e"] = m
     return out
+
+
+SCORER = EVAL / "score_geoparse.py"
+
+
+def reference_score(gold: list[dict], preds: dict[str, dict], *, literal: bool) -> dict | None:
+    """The same predictions scored by the corpus's reference scorer (score_geoparse.py)."""
+    if not SCORER.exists():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        gpath, ppath = Path(tmp, "gold.jsonl"), Path(tmp, "pred.jsonl")
+        for path, recs in ((gpath, gold), (ppath, preds.values())):
+            with path.open("w", encoding="utf-8") as fh:
+                for rec in recs:
+                    fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        cmd = [sys.executable, str(SCORER), str(gpath), str(ppath), "--json"]
+        if literal:
+            cmd.append("--gwn-literal")
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        print(f"(reference scorer failed: {done.stderr.strip()[-300:]})")
+        return None
+    r = json.loads(done.stdout)
+    return {
+        "F1": r["recognition"]["inexact"]["f1"],
+        "acc161": r["resolution"]["acc@161"],
+        "auc": r["resolution"]["auc"],
+        "e2e161": r["end_to_end"]["e2e@161"],
+    }
+
+
+def _agrees(m: dict) -> bool:
+    ref = m.get("reference")
+    ours = (m["recognition"]["F1"], m["resolution"]["acc161"], m["e2e161"])
+    return bool(ref) and all(
+        a is not None and b is not None and abs(a - b) < 5e-4
+        for a, b in zip(ours, (ref["F1"], ref["acc161"], ref["e2e161"]), strict=True)
+    )
 
 
 def _f(v, nd: int = 3) -> str:
@@ -104,6 +167,13 @@ def quality_tables(name: str, key: str, r: dict) -> str:
                 f"**{_f(m['e2e161'])}**",
             ]
         )
+    for label, m in (("end to end", r["e2e"]), ("gold names", r["gold"])):
+        ref = m.get("reference")
+        if ref:
+            rows.append(
+                [f"reference scorer (`score_geoparse.py`), {label}", f"F1 {_f(ref['F1'])}", ""]
+                + [_f(ref["acc161"]), "", _f(ref["auc"]), "", _f(ref["e2e161"])]
+            )
     f1, acc, e2e, gacc = TARGET[key]
     rows.append(
         ["target (issue 3)", f"F1 ≥ {f1}", "", f"≥ {acc} (gold names ≥ {gacc or '–'})"]
@@ -206,7 +276,11 @@ def main() -> int:
     model = nlp.load_pipeline()
     gaz = gz.load()  # build if needed, outside the timing
     sp = speed(model, gaz)
-    print(f"gazetteer load {sp['load_s']:.3f}s; resolution {sp['rate']:,.0f} mentions/s")
+    gaz_rss = "?" if sp["gaz_rss"] is None else f"{sp['gaz_rss']:.0f}"
+    print(
+        f"gazetteer load {sp['load_s']:.3f}s, {gaz_rss} MB resident alone; "
+        f"resolution {sp['rate']:,.0f} mentions/s"
+    )
     results = {}
     for key, name, literal in CORPORA:
         path = EVAL / f"{key}.jsonl"
@@ -215,9 +289,18 @@ def main() -> int:
             continue
         results[key] = corpus(model, gaz, path, literal=literal, limit=args.limit)
         for s in ("e2e", "gold"):
-            print(eval_geo.report(results[key][s], name=f"{name} {s}"), "\n")
+            m = results[key][s]
+            print(eval_geo.report(m, name=f"{name} {s}"))
+            ref = m["reference"]
+            if ref:
+                print(
+                    f"reference scorer: F1={ref['F1']:.3f} acc@161={_f(ref['acc161'])} "
+                    f"e2e@161={_f(ref['e2e161'])} AUC={_f(ref['auc'])} "
+                    f"({'agrees' if _agrees(m) else 'DISAGREES'})\n"
+                )
     parts = [
-        f"spaCy model `{nlp.model_name()}`. Gazetteer load {sp['load_s']:.2f} s, peak RSS "
+        f"spaCy model `{nlp.model_name()}`. Gazetteer load {sp['load_s']:.2f} s and "
+        f"{gaz_rss} MB resident in a process of its own (target < 1 s, < 200 MB); peak RSS "
         f"{sp['rss']:.0f} MB with spaCy; resolution {sp['rate']:,.0f} mentions/s on one core "
         "(target > 20,000)."
     ]

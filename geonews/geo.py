@@ -364,13 +364,16 @@ _IN_BEFORE = re.compile(r"\b(?:in|of|near|outside|from)\s+$")
 @dataclass
 class _Context:
     countries: Counter = field(default_factory=Counter)
-    admins: Counter = field(default_factory=Counter)  # (cc, admin1)
+    admins: Counter = field(default_factory=Counter)  # (cc, admin1) named after a comma
+    # (cc, admin1) -> names of the text confidently placed as that division or inside it
+    admin_keys: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     anchors: list[tuple[str, float, float]] = field(default_factory=list)
     anchors_by_key: dict[str, tuple[float, float]] = field(default_factory=dict)
     anchor_areas: Counter = field(
         default_factory=Counter
     )  # (cc, admin1) of the confidently placed towns
     forced: dict[int, tuple[str, str | None]] = field(default_factory=dict)  # start -> (cc, a1)
+    abbreviated: set[str] = field(default_factory=set)  # names given a state as "Mo.", "N.B."
     # other names' possible places on a 1-degree grid: cell -> [(key, lat, lon, weight)]
     grid: dict[tuple[int, int], list[tuple[str, float, float, float]]] = field(default_factory=dict)
     support_cache: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -431,18 +434,38 @@ def _support(ctx: _Context, e: GazEntry, key: str) -> float:
     return out
 
 
-def _container(gaz: Gazetteer, name: str) -> tuple[str, str | None] | None:
-    """The (country, admin1) a name like "Fla." or "Texas" or "Lebanon" stands for."""
+def _state_named(ctx: _Context, area: tuple[str, str], key: str) -> bool:
+    """Whether the division is named in the text by another name than ``key`` (a county
+    does not vouch for its own state)."""
+    return bool(ctx.admins.get(area)) or bool(ctx.admin_keys.get(area, set()) - {key})
+
+
+def _state_abbreviation(name: str) -> bool:
+    """An abbreviated state or province ("Mo.", "N.B."): a container, not a place of a list."""
+    head = name.split()[0] if name.split() else ""
+    return head.endswith(".") and len(normalize(head).replace(" ", "")) <= 5
+
+
+def _container(
+    gaz: Gazetteer, name: str, inner: str | None = None
+) -> tuple[str, str | None] | None:
+    """The (country, admin1) a name like "Fla." or "Texas" or "Lebanon" stands for. A name
+    that is a country and a state ("Georgia") is the one holding a place called ``inner``:
+    "Atlanta, Georgia" is the US state, "Tbilisi, Georgia" the country."""
     k = normalize(name)
     if k.replace(" ", "") in US_STATE_ABBR and (name.endswith(".") or len(k) == 2):
         return ("US", US_STATE_ABBR[k.replace(" ", "")])
-    for e in gaz.lookup(name)[:MAX_CANDIDATES]:
-        if e.kind == "country":
-            return (e.country_code, None)
-    for e in gaz.lookup(name)[:MAX_CANDIDATES]:
-        if e.kind == "admin" and e.id.startswith("a1:"):
-            return (e.country_code, e.admin1)
-    return None
+    entries = gaz.lookup(name)[:MAX_CANDIDATES]
+    areas = [(e.country_code, None) for e in entries if e.kind == "country"]
+    areas += [
+        (e.country_code, e.admin1) for e in entries if e.kind == "admin" and e.id.startswith("a1:")
+    ]
+    if inner and len(areas) > 1:
+        places = {(e.country_code, e.admin1) for e in gaz.lookup(inner)[:MAX_CANDIDATES]}
+        for cc, a1 in areas:
+            if any(c == cc and (a1 is None or a == a1) for c, a in places):
+                return (cc, a1)
+    return areas[0] if areas else None
 
 
 def _context(doc, mentions, tops: list[_Toponym], gaz: Gazetteer) -> _Context:
@@ -459,15 +482,29 @@ def _context(doc, mentions, tops: list[_Toponym], gaz: Gazetteer) -> _Context:
             ctx.countries[entries[0].country_code] += 2
         m = _AFTER_COMMA.match(text, t.end)
         if m:
-            c = _container(gaz, m.group(1).rstrip(",")) or _container(
-                gaz, m.group(1).split()[0].rstrip(",")
+            c = _container(gaz, m.group(1).rstrip(","), t.text) or _container(
+                gaz, m.group(1).split()[0].rstrip(","), t.text
             )
             if c and normalize(m.group(1)) != t.key:
                 ctx.forced[t.start] = c
+                if _state_abbreviation(m.group(1)):
+                    ctx.abbreviated.add(t.key)
                 ctx.countries[c[0]] += 1
                 if c[1]:
                     ctx.admins[c] += 1
     return ctx
+
+
+def _one_sense(tops: list[_Toponym], ctx: _Context) -> None:
+    """A name placed once by its container ("Holliday, Mo.") means the same place wherever
+    else the article repeats it, unless it is given another container."""
+    seen: dict[str, set] = defaultdict(set)
+    for t in tops:
+        if t.start in ctx.forced:
+            seen[t.key].add(ctx.forced[t.start])
+    for t in tops:
+        if t.start not in ctx.forced and len(seen.get(t.key, ())) == 1:
+            ctx.forced[t.start] = next(iter(seen[t.key]))
 
 
 def _primary_is(entries: list[GazEntry], text: str) -> bool:
@@ -569,7 +606,7 @@ def _score(
         n = ctx.countries[cc]
         s += 1.2 + min(1.0, 0.25 * n)
         reasons.append(f"{gz_country_name(cc)} is mentioned")
-    if cc and e.admin1 and ctx.admins.get((cc, e.admin1)) and _in_state(e):
+    if cc and e.admin1 and _in_state(e) and _state_named(ctx, (cc, e.admin1), key):
         s += 2.0
         reasons.append("its state/province is mentioned")
     if e.kind == "admin" and e.id.startswith("a1:"):
@@ -749,6 +786,31 @@ def _sub_names(text: str) -> list[str]:
     return out
 
 
+def _contained(results: dict[tuple, _Resolved], ctx: _Context, gaz: Gazetteer) -> None:
+    """A town the gazetteer lacks in the state it is given ("Holliday, Mo.") is placed in
+    that state, approximately, rather than at a namesake elsewhere (or nowhere)."""
+    for (key, forced), r in results.items():
+        e = r.entry
+        if not forced or not forced[1] or (e is not None and e.kind != "city"):
+            continue
+        if e is not None and (e.country_code, e.admin1) == forced:
+            continue
+        if e is None and "Not in the offline gazetteer" in r.reason and key not in ctx.abbreviated:
+            continue  # "Ramor Theatre, Virginia": maybe another Virginia
+        if e is not None and key not in ctx.abbreviated:
+            if _strong_place(e) or "capital" in e.source:
+                continue  # a known city is rather in a list ("Miami, New York and ...")
+        area = gaz.get(f"a1:{forced[0]}.{forced[1]}")
+        if area is not None:
+            results[(key, forced)] = _Resolved(
+                area,
+                0.5,
+                f"Not in the gazetteer in {area.name}; placed in {area.name}, named after it.",
+                r.candidates,
+                approximate=True,
+            )
+
+
 def _fallbacks(
     by_key: dict[tuple, list[_Toponym]],
     results: dict[tuple, _Resolved],
@@ -826,6 +888,7 @@ def geoparse(
             c = _container(gaz, m.group(1))
             if c and c[1] is None and normalize(m.group(1)) != t.key:
                 ctx.forced[t.start] = c
+    _one_sense(tops, ctx)
     by_key: dict[tuple, list[_Toponym]] = defaultdict(list)
     for t in tops:
         by_key[(t.key, ctx.forced.get(t.start))].append(t)
@@ -864,10 +927,16 @@ def geoparse(
         ctx.anchors_by_key = {k: (a, b) for k, a, b in anchors}
         ctx.anchor_areas = areas
         ctx.support_cache = {}
-        for r in results.values():
+        for (key, _f), r in results.items():
             if r.entry is not None and r.entry.kind != "country" and r.confidence > 0.6:
                 if r.entry.country_code and r.entry.kind == "admin":
-                    ctx.admins[(r.entry.country_code, r.entry.admin1)] += 1
+                    # a state vouches for all its towns (New York City in New York); a
+                    # county for the other places of its state, not for itself
+                    area = (r.entry.country_code, r.entry.admin1)
+                    ctx.admin_keys.setdefault(area, set()).add(
+                        key if r.entry.id.startswith("a2:") else ""
+                    )
+    _contained(results, ctx, gaz)
     _fallbacks(by_key, results, ctx, gaz, explain=explain)
     places: dict[str, Place] = {}
     for (key, forced), ts in by_key.items():

@@ -92,6 +92,20 @@ def test_admin1_short_names(gazetteer, name, cc):
     assert any(e.id.startswith("a1:") and e.country_code == cc for e in gazetteer.lookup(name))
 
 
+def test_small_towns_down_to_500_people(gazetteer):
+    # Churchill, Manitoba (about 900 people, polar bears) is in GeoNames' cities500 only
+    hits = [e for e in gazetteer.lookup("Churchill") if e.country_code == "CA"]
+    assert hits and hits[0].kind == "city" and 500 <= hits[0].population < 1000
+    assert abs(hits[0].lat - 58.8) < 0.5
+
+
+def test_province_point_ignores_a_few_misfiled_towns(gazetteer):
+    # GeoNames files two Sichuan towns (near 100 E) under Jiangsu (116-122 E)
+    js = next(e for e in gazetteer.lookup("Jiangsu") if e.id.startswith("a1:CN"))
+    assert 117 < js.lon < 121 and 31 < js.lat < 35
+    assert js.bbox is not None and js.bbox[1] < 101  # the extent still holds every town
+
+
 def test_large_province_point_is_its_middle_not_its_towns(gazetteer):
     on = next(e for e in gazetteer.lookup("Ontario") if e.id.startswith("a1:CA"))
     assert 48 < on.lat < 53  # the towns crowd the southern edge, near 44-45 N

@@ -239,6 +239,41 @@ def test_state_outranks_a_town_that_bore_its_name(nlp_model, gazetteer):
     assert p is not None and p.kind == "admin" and _km(p.lat, p.lon, 39.0, -75.5) < 100
 
 
+def test_name_after_the_comma_that_is_a_country_and_a_state(nlp_model, gazetteer):
+    text = "Fans flew in from Indianapolis, Indiana, and Atlanta, Georgia, for the final."
+    places = _given(text, ["Indianapolis", "Indiana", "Atlanta", "Georgia"], nlp_model, gazetteer)
+    atlanta, georgia = _find(places, "Atlanta"), _find(places, "Georgia")
+    assert atlanta is not None and _km(atlanta.lat, atlanta.lon, 33.75, -84.39) < 30
+    assert georgia is not None and georgia.country_code == "US" and georgia.kind == "admin"
+
+
+def test_unknown_town_given_its_state_is_placed_in_that_state(nlp_model, gazetteer):
+    # the gazetteer has no Holliday in Missouri, only namesakes in other states; the
+    # name repeated without its state means the same town
+    text = "The fire started near Holliday, Mo., on Sunday. Volunteers from Holliday helped."
+    places = _given(text, ["Holliday"], nlp_model, gazetteer)
+    p = _find(places, "Holliday")
+    assert p is not None and p.country_code == "US" and p.id is None
+    assert _km(p.lat, p.lon, 38.5, -92.5) < 100, p.reason  # Missouri, approximately
+    assert p.confidence <= 0.5 and "Missouri" in p.reason
+
+
+def test_famous_city_given_an_abbreviated_state(nlp_model, gazetteer):
+    text = "A tornado touched down outside Cairo, Mont., late on Tuesday."
+    p = _find(_given(text, ["Cairo"], nlp_model, gazetteer), "Cairo")
+    assert p is not None and p.country_code == "US", p and p.reason
+
+
+def test_county_does_not_vouch_for_its_own_state(nlp_model, gazetteer):
+    # Plymouth County, Massachusetts is the more populous; Iowa, named here, holds the other
+    text = (
+        "Flooding closed roads across Plymouth County on Monday, and towns in northwest Iowa "
+        "braced for more rain. Plymouth County officials opened two shelters."
+    )
+    p = _find(_given(text, ["Plymouth County", "Iowa"], nlp_model, gazetteer), "Plymouth County")
+    assert p is not None and _km(p.lat, p.lon, 42.74, -96.22) < 60, p and p.reason
+
+
 def test_short_capitals_are_an_abbreviation_not_a_town(nlp_model, gazetteer):
     text = "Bushfires spread across WA on Monday, officials said."
     p = _find(_given(text, ["WA"], nlp_model, gazetteer), "WA")
