@@ -120,6 +120,9 @@ def _parser(base: dt.date | None):
     return _dateparser_module().DateDataParser(languages=["en"], settings=settings)
 
 
+_BARE_YEAR_RE = re.compile(r"^(1[0-9]|20)[0-9]{2}$")
+
+
 def _nearest_year(value: dt.date, published: dt.date, precision: str) -> dt.date:
     """Move a year-less date to the year that puts it nearest to publication."""
     anchor = published.replace(day=1) if precision == "month" else published
@@ -158,10 +161,16 @@ def resolve_date(text: str, published: dt.date | None) -> tuple[str | None, str 
         return None, None
 
 
+# A pure function of (text, publication date): news repeats the same expressions
+# ("Thursday", "last year", "2019") across the articles of a day, and dateparser costs
+# milliseconds a call, so results are memoised (exact, bounded).
+@functools.lru_cache(maxsize=65536)
 def _resolve(text: str, published: dt.date | None) -> tuple[str | None, str | None]:
     norm = _normalise(text)
     if not norm:
         return None, None
+    if _BARE_YEAR_RE.match(norm):
+        return f"{norm}-01-01", "year"
     if m := _DECADE_RE.match(norm):
         return f"{m['y']}-01-01", "year"
     if m := _SHORT_DECADE_RE.match(norm):
