@@ -9,7 +9,8 @@
              -> the client writes them under the Parquet directory
              -> ``Store.add_tables`` loads them all into DuckDB in ONE transaction.
 
-Workers need geonews installed (and its gazetteer built: ``python -m geonews
+The scheduler and the workers need geonews importable (Dask unpickles the tasks on
+the scheduler too) and the workers its gazetteer built (``python -m geonews
 build-gazetteer``); they share no file system with the client. Without a scheduler
 address a ``LocalCluster`` of ``workers`` processes (one thread each) runs on
 127.0.0.1. Dask is the one engine: no scheduling of our own beyond the window.
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
+import logging
 import os
 import shutil
 import tempfile
@@ -109,6 +112,7 @@ def start_client(scheduler: str | None = None, *, workers: int = 2):
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
+            silence_logs=logging.ERROR,  # not "worker still alive after 4 s, killing" at close
         )
     client = distributed.Client(cluster)
     client._geonews_cluster = cluster  # closed with the client (see close_client)
@@ -208,6 +212,10 @@ def ingest(
         result=result,
         on_skip=progress,
     )
+    first = next(partitions, None)
+    if first is None:  # everything stored already (or invalid): no cluster to start
+        return result
+    partitions = itertools.chain([first], partitions)
     own = client is None
     root, keep = _run_dir(store, parquet_dir)
     sink = _Sink(root)
@@ -241,17 +249,20 @@ def _run(client, partitions, sink: _Sink, result, *, model, pins, progress) -> N
     window = max(2, 2 * len(client.nthreads()))
     run = uuid.uuid4().hex[:8]
     done = distributed.as_completed()
-    sizes: dict = {}
+    batches: dict = {}
     in_flight = 0
 
     def collect(fut) -> None:
-        n = sizes.pop(fut.key)
+        batch = batches.pop(fut.key)
+        n = len(batch)
         try:
             part = fut.result()
         except GeonewsError:
             raise
         except Exception as exc:  # noqa: BLE001 - a worker died or the task broke
-            result.failures.append((f"partition {fut.key}", f"not analysed ({n} articles): {exc}"))
+            why = " ".join(str(exc).strip().split("\n\n")[0].split()) or repr(exc)
+            message = f"not analysed (Dask partition {fut.key}): {why}"
+            result.failures.extend((a.title or a.id, message) for a in batch)
         else:
             result.failures.extend(part["failures"])
             sink.add(part)
@@ -262,7 +273,7 @@ def _run(client, partitions, sink: _Sink, result, *, model, pins, progress) -> N
         fut = client.submit(
             analyze_partition, index, batch, model, pins, key=f"geonews-{run}-{index}"
         )
-        sizes[fut.key] = len(batch)
+        batches[fut.key] = batch
         done.add(fut)
         in_flight += 1
         while in_flight >= window:

@@ -59,3 +59,13 @@ def test_cli_engine_dask_starts_its_own_cluster(tmp_path: Path, reference, capsy
     assert not any(tmp_path.glob("*.parquet"))  # the default Parquet folder is removed
     refs = {r[0] for r in reference[1]["articles"]}
     assert {r[0] for r in contents(db)["articles"]} < refs
+
+
+def test_nothing_new_needs_no_cluster(tmp_path: Path, nlp_model, gazetteer):
+    """A re-run of stored articles is answered from the store: no scheduler is contacted."""
+    db = tmp_path / "again.duckdb"
+    path = sample(tmp_path, 10)
+    assert cli.main(["ingest", str(path), "--db", str(db), "-q"]) == 0
+    with Store.open(db) as store:
+        result = distributed.ingest(read(path), store, scheduler="tcp://127.0.0.1:9")
+    assert (result.added, result.skipped, result.failed) == (0, 10, 0)
