@@ -124,10 +124,13 @@ def view_param(name: str, choices: list[str], default: str) -> str:
     """A page's own view setting kept in the URL (``?layer=countries``).
 
     Returns the value to start the page's widget with; :func:`set_view_param`
-    writes the chosen value back.
+    writes the chosen value back. A value that is not one of ``choices`` is
+    ignored with a note.
     """
     assert name in VIEW_PARAMS, name
     raw = st.query_params.get(name)
+    if raw is not None and raw not in choices:
+        st.info(f"Link: ignored {name}={raw!r}: not one of {', '.join(choices)}.")
     return raw if raw in choices else default
 
 

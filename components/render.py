@@ -71,12 +71,12 @@ def show_places(places_df: pd.DataFrame, *, key: str) -> None:
 
 def show_map(places_df: pd.DataFrame, *, key: str, fit: bool = False) -> None:
     """World map of the places, drawn from the locally served topojson."""
-    fig = charts.places_map(places_df, fit=fit)
+    fig = charts.places_map(places_df, fit=fit, dark=is_dark())
     st.plotly_chart(
         fig,
         width="stretch",
         key=f"{key}_map",
-        config=charts.plotly_config(topojson_url()),
+        config=charts.plotly_config(topojson_url(), name="article-map"),
     )
 
 
@@ -85,7 +85,12 @@ def show_entity_bar(analysis: Analysis, *, key: str, top: int = 15) -> None:
     df = charts.entities_frame(analysis.entities)
     if df.empty:
         return
-    st.plotly_chart(charts.entity_counts_bar(df, top=top), width="stretch", key=f"{key}_bar")
+    st.plotly_chart(
+        charts.entity_counts_bar(df, top=top),
+        width="stretch",
+        key=f"{key}_bar",
+        config=charts.plotly_config(name="article-entities"),
+    )
 
 
 # -- corpus views -----------------------------------------------------------------
@@ -107,7 +112,10 @@ def is_dark() -> bool:
 
 
 def plot(fig, *, key: str, geo: bool = False, on_select=None):
-    """Draw a figure; clickable (single points) when ``on_select`` is given."""
+    """Draw a figure; clickable (single points) when ``on_select`` is given.
+
+    Its toolbar's camera button saves it as ``geonews-<key>.png``.
+    """
     kwargs = {}
     if on_select is not None:
         kwargs = {"on_select": on_select, "selection_mode": "points"}
@@ -115,7 +123,8 @@ def plot(fig, *, key: str, geo: bool = False, on_select=None):
         fig,
         width="stretch",
         key=key,
-        config=charts.plotly_config(topojson_url() if geo else None) | {"scrollZoom": True},
+        config=charts.plotly_config(topojson_url() if geo else None, name=key)
+        | {"scrollZoom": True},
         **kwargs,
     )
 
@@ -126,13 +135,10 @@ def exports(store, filters, *, key: str, what=(), figures=None, geojson: bool = 
     ``what``: tables of ``export.export_view`` (mentions, entities, places,
     articles), each as CSV and JSON; ``geojson``: the places as GeoJSON;
     ``figures``: {name: figure} saved as standalone HTML that works offline
-    (PNG would need kaleido and a browser on the server, so it is not offered).
-    Data is generated only when a button is clicked.
+    (PNG comes from each chart's own toolbar: the browser draws it, so the
+    server needs no kaleido). Data is generated only when a button is clicked.
     """
-    try:
-        from geonews import export
-    except ImportError:  # TEMP until geonews/export.py lands
-        return
+    from geonews import export
 
     buttons = []
     for name in what:
@@ -171,7 +177,8 @@ def exports(store, filters, *, key: str, what=(), figures=None, geojson: bool = 
             i += 1
         st.caption(
             "Exports follow the sidebar filters. Charts are saved as interactive HTML that "
-            "opens offline; PNG export is not offered (it needs kaleido and a browser)."
+            "opens offline; for a PNG, use the camera button in a chart's toolbar (shown when "
+            "the pointer is over the chart)."
         )
 
 

@@ -34,13 +34,26 @@ KIND_COLORS: dict[str, str] = {
 }
 
 
-def plotly_config(topojson_url: str | None = None) -> dict:
-    """The plotly.js config for a map: where to fetch ``world_110m.json`` from.
+# colours of the corpus's entity types (PLACE and GROUP gather GPE/LOC/FAC and NORP)
+NODE_COLORS: dict[str, str] = {
+    **LABEL_COLORS,
+    "PLACE": LABEL_COLORS["GPE"],
+    "GROUP": LABEL_COLORS["NORP"],
+}
+
+
+def plotly_config(topojson_url: str | None = None, *, name: str = "chart") -> dict:
+    """The plotly.js config: PNG download and, for a map, where ``world_110m.json`` is.
 
     plotly.js requests ``topojson_url + "world_110m.json"`` (scope + "_" +
-    resolution + "m.json").
+    resolution + "m.json"). The toolbar's camera button saves the figure as
+    ``geonews-<name>.png`` at twice the screen resolution, drawn by the browser
+    (no kaleido on the server).
     """
-    config: dict = {"displaylogo": False}
+    config: dict = {
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": f"geonews-{name}", "scale": 2},
+    }
     if topojson_url:
         config["topojsonURL"] = topojson_url if topojson_url.endswith("/") else topojson_url + "/"
     return config
@@ -112,6 +125,7 @@ def places_map(
     *,
     shade_countries: bool = True,
     fit: bool = False,
+    dark: bool = False,
     height: int = 480,
 ) -> go.Figure:
     """A world map of places: one marker per place, sized by its mention count.
@@ -120,8 +134,10 @@ def places_map(
     missing: size 1). Markers are coloured and grouped in the legend by kind;
     the hover shows name, kind, country and confidence. With ``shade_countries``
     a choropleth shades the countries the places lie in by their mention count.
-    Rows without coordinates are left off. ``fit`` zooms to the markers.
+    Rows without coordinates are left off. ``fit`` zooms to the markers; ``dark``
+    picks land, sea and outline colours for a dark theme.
     """
+    colors = GEO_COLORS["dark" if dark else "light"]
     df = places_df.copy()
     if "mentions" not in df:
         df["mentions"] = 1
@@ -142,9 +158,11 @@ def places_map(
                     locationmode="ISO-3",
                     z=by_country["mentions"],
                     text=by_country["country"].map(country_name),
-                    colorscale=[[0.0, "#e3ecf7"], [1.0, "#8fb2dc"]],
+                    colorscale=[[0.0, "#e3ecf7"], [1.0, "#8fb2dc"]]
+                    if not dark
+                    else [[0.0, "#2c3e55"], [1.0, "#4f79a8"]],
                     showscale=False,
-                    marker_line_color="#ffffff",
+                    marker_line_color=colors["marker_line"],
                     marker_line_width=0.5,
                     hovertemplate="%{text}: %{z} mention(s)<extra></extra>",
                     name="countries",
@@ -173,7 +191,7 @@ def places_map(
                     "size": [marker_size(c) for c in group["mentions"]],
                     "color": KIND_COLORS.get(str(kind), "#444444"),
                     "opacity": 0.85,
-                    "line": {"width": 1, "color": "#ffffff"},
+                    "line": {"width": 1, "color": colors["marker_line"]},
                 },
                 hovertemplate=(
                     "<b>%{text}</b><br>kind: %{customdata[0]}<br>country: %{customdata[1]}"
@@ -192,14 +210,15 @@ def places_map(
         resolution=110,
         projection_type="natural earth",
         showcountries=True,
-        countrycolor="#9aa5b1",
+        countrycolor=colors["lines"],
         showland=True,
-        landcolor="#f4f1ea",
+        landcolor=colors["land"],
         showocean=True,
-        oceancolor="#eaf2fb",
+        oceancolor=colors["ocean"],
         showcoastlines=True,
-        coastlinecolor="#9aa5b1",
+        coastlinecolor=colors["lines"],
         showframe=False,
+        bgcolor="rgba(0,0,0,0)",
         fitbounds="locations" if fit and not df.empty else False,
     )
     fig.update_layout(
@@ -647,18 +666,22 @@ def network_graph(
                 name=str(label),
                 marker={
                     "size": [12 + 30 * math.sqrt(m / top_mentions) for m in group["mentions"]],
-                    "color": color_for(str(label), LABEL_COLORS),
+                    "color": color_for(str(label), NODE_COLORS),
                     "line": {"width": 1, "color": "#555555"},
                 },
                 hovertemplate="<b>%{customdata[0]}</b> (%{customdata[1]})<br>"
                 "%{customdata[2]} mention(s)<extra></extra>",
             )
         )
+    # the axes fit the nodes (with room for the labels above them); no scaleanchor, so
+    # the layout stretches to the wide chart instead of a square in its middle
+    xs = [x for x, _ in pos.values()]
+    ys = [y for _, y in pos.values()]
     fig.update_layout(
         height=height,
         margin={"l": 0, "r": 0, "t": 10, "b": 0},
-        xaxis={"visible": False, "range": [-1.25, 1.25]},
-        yaxis={"visible": False, "range": [-1.2, 1.25], "scaleanchor": "x"},
+        xaxis={"visible": False, "range": [min(xs) - 0.15, max(xs) + 0.15]},
+        yaxis={"visible": False, "range": [min(ys) - 0.12, max(ys) + 0.2]},
         legend={"title": {"text": "type"}},
         clickmode="event+select",
         dragmode="pan",

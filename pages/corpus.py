@@ -15,7 +15,7 @@ DONE = "corpus_done"
 OPEN = "analyze_open"  # read by pages/analyze.py
 
 st.title("Corpus")
-store = resources.get_store()
+store = resources.require_store()
 f = filters.current()
 
 kind, message = st.session_state.pop(DONE, (None, None))

@@ -11,7 +11,7 @@ from geonews.errors import GeonewsError
 DONE = "entities_done"
 
 st.title("Entities")
-store = resources.get_store()
+store = resources.require_store()
 f = filters.current()
 
 kind, message = st.session_state.pop(DONE, (None, None))

@@ -28,7 +28,7 @@ def _on_click() -> None:
 
 
 st.title("Map")
-store = resources.get_store()
+store = resources.require_store()
 f = filters.current()
 
 layer_default = filters.view_param("layer", list(LAYERS), "points")
@@ -60,7 +60,7 @@ dark = render.is_dark()
 if layer == "points":
     places = data.query("place_counts", store, f)
     located = places.dropna(subset=["lat", "lon"]) if not places.empty else places
-    fig = charts.place_points_map(located, color_by=color_by, dark=dark, fit=fit)
+    fig = data.figure("place_points_map", located, color_by=color_by, dark=dark, fit=fit)
     shown = len(located)
     st.caption(
         f"{shown} place(s) with coordinates, sized by mentions. Click a point to filter every "
@@ -68,7 +68,7 @@ if layer == "points":
     )
 else:
     countries = data.query("country_counts", store, f)
-    fig = charts.country_choropleth(countries, dark=dark)
+    fig = data.figure("country_choropleth", countries, dark=dark)
     shown = len(countries)
     st.caption(
         f"{shown} countr(y/ies) shaded by the mentions of places in them. Click a country to "

@@ -36,7 +36,7 @@ def _on_click() -> None:
 
 
 st.title("Network")
-store = resources.get_store()
+store = resources.require_store()
 f = filters.current()
 
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
@@ -79,10 +79,10 @@ with graph_tab:
         "Node size: mentions; colour: type; edge width: weight. Click a node to filter every "
         "view to that entity; drag to pan, scroll to zoom."
     )
-    graph = charts.network_graph(pairs, nodes, value="weight")
+    graph = data.figure("network_graph", pairs, nodes, value="weight")
     render.plot(graph, key=GRAPH_KEY, on_select=_on_click)
 with heat_tab:
-    heat = charts.cooccurrence_heatmap(pairs, value="weight", title=f"{WEIGHTS[weight]}")
+    heat = data.figure("cooccurrence_heatmap", pairs, value="weight", title=WEIGHTS[weight])
     render.plot(heat, key="network_heatmap")
 
 st.markdown("#### Strongest pairs")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from components import data, filters, render, resources
-from geonews import charts
 
 FREQS = ["day", "week", "month", "year"]
 
 st.title("Timeline")
-store = resources.get_store()
+store = resources.require_store()
 f = filters.current()
 
 c1, c2, c3 = st.columns([1, 1, 3])
@@ -28,12 +27,12 @@ if published.empty:
     filters.empty_state(f, "articles")
     st.stop()
 
-pub_fig = charts.publication_timeline_fig(published, freq=freq)
+pub_fig = data.figure("publication_timeline_fig", published, freq=freq)
 render.plot(pub_fig, key="timeline_published")
 st.caption(f"{int(published['articles'].sum())} article(s) by publication date.")
 
 events = data.query("event_timeline", store, f, freq=event_freq)
-event_fig = charts.event_timeline_fig(events, freq=event_freq)
+event_fig = data.figure("event_timeline_fig", events, freq=event_freq)
 render.plot(event_fig, key="timeline_events")
 if events.empty:
     st.info("These articles mention no dates that could be resolved to a day, month or year.")
@@ -58,7 +57,7 @@ if picked:
     per_entity = data.query(
         "entity_timeline", store, f, entities=list(picked), freq=freq if freq != "day" else "week"
     )
-    entity_fig = charts.entity_timeline_fig(per_entity)
+    entity_fig = data.figure("entity_timeline_fig", per_entity)
     render.plot(entity_fig, key="timeline_entity")
 else:
     entity_fig = None

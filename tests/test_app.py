@@ -289,9 +289,10 @@ def test_filters_round_trip_through_the_url(seeded):
     assert not infos(at) or not any(i.startswith("Link:") for i in infos(at))
 
     # the widgets hold them, on every page, and a change goes back to the URL
-    for page in ("map", "network", "entities", "corpus"):
+    for page in ("map", "network", "entities", "corpus", "analyze"):
         go(at, page)
         assert current(at) == want and at.query_params == params
+    go(at, "corpus")
     assert set(table(at, "corpus_articles")["source"]) <= {"Meridian Wire", "Atlas Desk"}
     at.sidebar.multiselect(key="f_sources").set_value(["Atlas Desk"]).run()
     assert at.query_params["source"] == "Atlas Desk"
@@ -318,6 +319,39 @@ def test_view_settings_share_the_url_with_the_filters(seeded):
     assert list(table(at, "map_countries")["country_code"])[0] == "IN"
 
 
+@pytest.mark.parametrize(
+    ("page", "params", "widgets"),
+    [
+        ("map", {"layer": "countries"}, {"map_layer": "countries"}),
+        ("map", {"color": "country_code"}, {"map_color": "country_code"}),
+        (
+            "timeline",
+            {"freq": "month", "event_freq": "year"},
+            {"timeline_freq": "month", "timeline_event_freq": "year"},
+        ),
+        (
+            "network",
+            {"scope": "article", "weight": "pmi", "top": "30"},
+            {"network_scope": "article", "network_weight": "pmi", "network_top": 30},
+        ),
+    ],
+)
+def test_each_page_reads_its_view_settings_from_the_url(seeded, page, params, widgets):
+    at = seeded(page, **params, source="Atlas Desk")
+    for key, value in widgets.items():
+        assert at.session_state[key] == value, key
+    assert at.query_params == {**params, "source": "Atlas Desk"}
+    assert current(at) == Filters(sources=("Atlas Desk",))
+    assert not [i for i in infos(at) if i.startswith("Link:")]
+
+
+@pytest.mark.parametrize("page", ["map", "timeline", "network", "entities"])
+def test_each_page_says_what_to_do_when_the_corpus_is_empty(app, page):
+    go(app, page)
+    assert any("corpus is empty" in i and "Analyze page" in i for i in infos(app)), infos(app)
+    assert not app.dataframe
+
+
 def test_invalid_params_are_ignored_with_a_note(seeded):
     # a shared link lands on its page; the notes show on that first run
     at = seeded(
@@ -341,6 +375,7 @@ def test_invalid_params_are_ignored_with_a_note(seeded):
     assert at.query_params == {"type": "PERSON", "layer": "3d"}
     go(at, "map")
     assert at.query_params == {"type": "PERSON"}
+    assert any("ignored layer='3d'" in i for i in infos(at)), infos(at)
     (fig,) = figures(at)
     assert fig["data"][0]["type"] == "scattergeo"  # the unknown layer fell back to points
 

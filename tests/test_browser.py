@@ -289,6 +289,17 @@ def test_download_an_export_of_the_filtered_view(server, page, sample):
         assert rows[0].startswith('"place_id"') or rows[0].startswith("place_id")
         assert len(rows) == 1 + len(want)
 
+        # the figure as PNG: the camera button of the chart's toolbar, drawn by the browser
+        plot = page.locator(".js-plotly-plot").first
+        plot.hover()
+        camera = plot.locator('.modebar-btn[data-title^="Download plot"]')
+        camera.wait_for(timeout=30_000)
+        with page.expect_download(timeout=60_000) as info:
+            camera.click()
+        assert info.value.suggested_filename == "geonews-map_chart.png"
+        png = Path(info.value.path()).read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+
 
 PAGE_SHOTS = [
     ("map", "Map", False),
@@ -297,9 +308,11 @@ PAGE_SHOTS = [
     ("entities", "Entities", False),
     ("corpus", "Corpus", False),
     ("map", "Map", True),
+    ("timeline", "Timeline", True),
     ("network", "Network", True),
     ("", "Analyze", True),
 ]
+SHOT_VIEWPORT = {"width": 1400, "height": 1000}
 
 
 @pytest.mark.parametrize(("path", "title", "dark"), PAGE_SHOTS)
@@ -317,9 +330,15 @@ def test_screenshot_of_each_page(server, browser, path, title, dark):
                     state="attached", timeout=60_000
                 )
             if path == "entities":  # select an entity to show the curation tools
-                page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+                table = page.locator('[data-testid="stDataFrame"]').first
+                table.wait_for(timeout=30_000)
+                page.wait_for_timeout(1000)
+                box = table.bounding_box()
+                page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # first row's checkbox
+                page.get_by_role("tab", name="Merge into…").wait_for(timeout=30_000)
+                settle(page)
             page.wait_for_timeout(1500)
-            page.set_viewport_size({"width": 1400, "height": 1800})
+            page.set_viewport_size(SHOT_VIEWPORT)
             page.wait_for_timeout(1000)
             page.screenshot(path=str(SHOTS / f"{name}.png"))
             background = page.evaluate(
@@ -362,10 +381,17 @@ def test_analyze_draws_places_on_an_offline_map(server, page):
         page.wait_for_timeout(1000)
         plot.scroll_into_view_if_needed()
         plot.screenshot(path=str(SHOTS / "analyze-map.png"))
+        # the results: the article's map, then its text with the entities highlighted
+        page.set_viewport_size(SHOT_VIEWPORT)
+        page.get_by_role("heading", name=ARTICLE.splitlines()[0], exact=True).first.evaluate(
+            "el => el.scrollIntoView({block: 'start'})"
+        )
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(SHOTS / "analyze.png"))
         # Streamlit scrolls an inner container, so a tall viewport shows the whole page
         page.set_viewport_size({"width": 1400, "height": 3200})
         page.wait_for_timeout(1500)
-        page.screenshot(path=str(SHOTS / "analyze.png"))
+        page.screenshot(path=str(SHOTS / "analyze-full.png"))
 
         assert any(
             url.endswith("/app/static/world_110m.json") and status == 200
@@ -394,7 +420,7 @@ def test_analyze_draws_places_on_an_offline_map(server, page):
 
 def test_corpus_page_lists_the_stored_article(server, page):
     with shot_on_failure(page, "corpus"):
-        page.set_viewport_size({"width": 1400, "height": 2000})
+        page.set_viewport_size(SHOT_VIEWPORT)
         page.goto(f"{server}/corpus", wait_until="domcontentloaded")
         page.get_by_role("heading", name="Corpus").first.wait_for(timeout=60_000)
         page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)

@@ -146,3 +146,55 @@ def test_entity_counts_bar_sums_by_canonical_entity():
 
 def test_entity_counts_bar_empty():
     assert len(charts.entity_counts_bar(charts.entities_frame([])).data) == 0
+
+
+def test_plotly_config_saves_png_named_after_the_chart():
+    config = charts.plotly_config(name="timeline_published")
+    assert config["toImageButtonOptions"] == {
+        "format": "png",
+        "filename": "geonews-timeline_published",
+        "scale": 2,
+    }
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_maps_follow_the_theme(dark):
+    colors = charts.GEO_COLORS["dark" if dark else "light"]
+    points = pd.DataFrame(
+        {
+            "place_id": ["gn:1", "cc:RU"],
+            "name": ["Moscow", "Russia"],
+            "lat": [55.75, 60.0],
+            "lon": [37.62, 100.0],
+            "country_code": ["RU", "RU"],
+            "kind": ["city", "country"],
+            "mentions": [3, 5],
+            "articles": [2, 3],
+        }
+    )
+    for fig in (
+        charts.places_map(charts.places_frame(PLACES), dark=dark),
+        charts.place_points_map(points, dark=dark),
+    ):
+        assert fig.layout.geo.landcolor == colors["land"]
+        assert fig.layout.geo.oceancolor == colors["ocean"]
+        markers = [t for t in fig.data if isinstance(t, go.Scattergeo) and len(t.lat)]
+        assert markers and all(t.marker.line.color == colors["marker_line"] for t in markers)
+
+
+def test_network_colours_each_entity_type_apart():
+    pairs = pd.DataFrame(
+        {
+            "source": ["Russia", "Russia", "Vladimir Putin"],
+            "source_label": ["PLACE", "PLACE", "PERSON"],
+            "target": ["Russian", "Vladimir Putin", "Kremlin"],
+            "target_label": ["GROUP", "PERSON", "ORG"],
+            "count": [3, 4, 2],
+            "pmi": [1.0, 1.2, 0.8],
+            "weight": [3.0, 4.0, 2.0],
+        }
+    )
+    fig = charts.network_graph(pairs)
+    nodes = {t.name: t.marker.color for t in fig.data if t.mode == "markers+text"}
+    assert set(nodes) == {"GROUP", "ORG", "PERSON", "PLACE"}
+    assert len(set(nodes.values())) == 4, nodes
