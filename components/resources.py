@@ -12,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geonews import geo, nlp, settings
+from geonews.errors import GeonewsError
 from geonews.store import Store
 
 
@@ -35,3 +36,16 @@ def _open_store(path: str) -> Store:
 def get_store() -> Store:
     """The corpus store at ``GEONEWS_DB`` (one per path, opened once)."""
     return _open_store(str(settings.db_path()))
+
+
+def require_store() -> Store:
+    """The store, for a page that cannot work without it.
+
+    When it cannot be opened (another process holds it, StoreLockedError; a broken
+    file) the page shows the typed error's message and stops, instead of a traceback.
+    """
+    try:
+        return get_store()
+    except GeonewsError as exc:
+        st.error(f"The corpus store is unavailable: {exc}")
+        st.stop()

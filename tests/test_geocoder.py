@@ -266,3 +266,88 @@ def test_parse_location_rejects_impossible_coordinates():
     with pytest.raises(GeocoderResponseError):
         geocoder.parse_location(Loc(), provider="nominatim")
     assert geocoder.parse_location(None, provider="nominatim") is None
+
+
+# -- the dashboard says what happened ---------------------------------------------------
+
+PASTED = "Protesters gathered in Springfield on Monday while officials in Damascus met."
+SPRINGFIELD = {**ZEBDANI, "lat": "39.7990", "lon": "-89.6440", "name": "Springfield",
+               "osm_id": 123, "display_name": "Springfield, Illinois, United States",
+               "address": {"city": "Springfield", "country_code": "us"}}  # fmt: skip
+
+
+@pytest.fixture
+def analyze_page(env, db_path, monkeypatch):
+    """An Analyze page session (AppTest) with the online geocoder on; returns a function
+    that analyses the pasted text and returns the page."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import AppTest
+
+    from components import resources
+
+    init = PagesManager.__init__
+
+    def patched(self, *args, **kwargs):  # as in test_app: app.py runs on every rerun
+        init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", patched)
+    monkeypatch.setenv("GEONEWS_DB", str(db_path))
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    resources._open_store.clear()
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=180)
+    at.run()
+    assert not at.exception
+
+    def analyze(text: str = PASTED) -> AppTest:
+        at.text_area(key="analyze_text").input(text)
+        next(b for b in at.button if b.label == "Analyze").click()
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    yield analyze
+    resources.get_store().close()
+    resources._open_store.clear()
+
+
+def places_table(at) -> dict:
+    frame = next(df.value for df in at.dataframe if "confidence" in df.value.columns)
+    return {row["name"]: row for _, row in frame.iterrows()}
+
+
+@pytest.mark.parametrize(
+    "mode, words",
+    [
+        ("500", "could not be reached or failed on its side"),
+        ("429", "refused more requests for now (rate limit, HTTP 429)"),
+        ("slow", "timed out"),
+        ("down", "could not be reached or failed on its side"),  # nothing listening
+    ],
+    ids=["http-500", "http-429", "timeout", "no-network"],
+)
+def test_analyze_page_says_when_the_online_geocoder_failed(env, analyze_page, mode, words):
+    with Nominatim(mode, answers={"springfield": SPRINGFIELD}) as server:
+        env(closed_port() if mode == "down" else server.port)
+        at = analyze_page()
+        (warning,) = [w.value for w in at.warning]
+        assert warning.startswith("The online geocoder (nominatim@127.0.0.1:")
+        assert f") {words}; places come from the offline gazetteer" in warning
+        assert "offline gazetteer" in warning and "(Springfield)" in warning
+        assert "Nothing was cached" in warning
+        assert not at.error
+        places = places_table(at)  # the offline answers are all still there
+        assert places["Damascus"]["country"] == "SY" and places["Damascus"]["lat"] > 33
+        assert places["Springfield"]["kind"] == "unresolved"
+        from components import resources
+
+        assert resources.get_store().query("SELECT * FROM geocode_cache").empty
+
+    with Nominatim("ok", answers={"springfield": SPRINGFIELD}) as good:  # fixed: asked again
+        env(good.port)
+        at = analyze_page()
+        assert not at.warning and not at.error
+        places = places_table(at)
+        assert places["Springfield"]["country"] == "US" and places["Damascus"]["country"] == "SY"
+        assert [r["q"] for r in good.requests] == ["Springfield"]
