@@ -6,6 +6,12 @@ filtered-article block (:func:`filtered_articles`) and returns a pandas
 DataFrame with fixed columns (empty, same columns, when nothing matches).
 Nothing loads the corpus into Python.
 
+Three ways to the same answer, fastest first: the whole corpus (no filter) reads
+the store's whole-corpus pre-aggregates (``agg_entities``, ...); a filtered view
+reads its integer-keyed facts (:func:`filtered_docs`: ``agg_docs``, ``agg_de``, ...,
+and the word index for ``text``); a read-only store whose pre-aggregates are stale,
+or a ``types`` filter, reads the base tables (:func:`filtered_articles`).
+
 Filter semantics: an article is in view when it matches every non-empty field
 (publication date in range; source in ``sources``; ``text`` in its title or
 text, case-insensitive; it mentions ALL ``entities`` (canonical name, any case,
@@ -105,6 +111,81 @@ def filtered_articles(filters: Filters) -> tuple[str, list]:
     if where:
         sql += " WHERE " + " AND ".join(where)
     return sql, params
+
+
+def filtered_docs(filters: Filters) -> tuple[str, list]:
+    """Like :func:`filtered_articles`, over the store's integer-keyed ``FACTS``: SQL
+    selecting the articles in view as ``doc`` (and ``published``) from ``agg_docs``.
+
+    Same semantics; ``types`` is not handled here (callers use the base tables then).
+    """
+    f = filters
+    where: list[str] = []
+    params: list = []
+    check: list = []  # the query text, when its words do not settle the search
+    if f.date_from:
+        where.append("d.published >= ?")
+        params.append(f.date_from)
+    if f.date_to:
+        where.append("d.published <= ?")
+        params.append(f.date_to)
+    if f.sources:
+        where.append("list_contains(?, d.source)")
+        params.append(list(f.sources))
+    if f.text:
+        # The word index: an article whose lowered title or text holds the lowered query
+        # has, for each run of letters and digits in the query, a word holding that run.
+        # A query that is one run is found exactly so; any other is then checked.
+        q = f.text.lower()
+        runs = sorted(set(re.findall(r"[a-z0-9]+", q)))
+        for run in runs:
+            where.append(
+                "d.doc IN (SELECT doc FROM search_postings WHERE tid IN "
+                "(SELECT tid FROM search_vocab WHERE contains(term, ?)))"
+            )
+            params.append(run)
+        if runs != [q]:
+            check = [q, q]
+    if f.entities:
+        names = sorted({e.casefold() for e in f.entities})
+        ids = list(f.entities)
+        where.append(
+            "d.doc IN (SELECT de.doc FROM agg_de de JOIN (SELECT eid, id, lname FROM agg_ents "
+            "WHERE list_contains(?, lname) OR list_contains(?, id)) e ON e.eid = de.eid "
+            "GROUP BY de.doc HAVING count(DISTINCT CASE WHEN list_contains(?, e.id) THEN e.id "
+            "ELSE e.lname END) >= ?)"
+        )
+        params += [names, ids, ids, len(set(f.entities))]
+    if f.places:
+        where.append(
+            "d.doc IN (SELECT dp.doc FROM agg_dp dp WHERE dp.pidx IN "
+            "(SELECT pidx FROM agg_pl WHERE list_contains(?, id)))"
+        )
+        params.append(list(f.places))
+    if f.countries:
+        where.append("d.doc IN (SELECT doc FROM agg_dc WHERE list_contains(?, country_code))")
+        params.append(list(f.countries))
+    sql = "SELECT d.doc, d.published FROM agg_docs d"
+    if check:  # last, on the articles every other condition keeps
+        sql = (
+            "SELECT d.doc, d.published FROM agg_docs d JOIN articles a ON a.id = d.id "
+            "WHERE (contains(lower(a.title), ?) OR contains(lower(a.text), ?))"
+            " AND d.doc IN (SELECT d.doc FROM agg_docs d"
+            f"{' WHERE ' + ' AND '.join(where) if where else ''})"
+        )
+        return sql, check + params
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql, params
+
+
+def _facts(store, filters: Filters) -> bool:
+    """Whether this view can read the store's ``FACTS`` (up to date, built now if not):
+    any filter but ``types``, on a store that can keep them."""
+    if filters.types:
+        return False
+    facts = getattr(store, "facts", None)
+    return facts is not None and facts()
 
 
 def _types(filters: Filters, col: str = "m.label") -> tuple[str, list]:
@@ -241,6 +322,23 @@ def options(store) -> dict:
 
 def articles(store, filters: Filters, *, limit: int = 500) -> pd.DataFrame:
     """The articles in view, newest first, with how many entities and places each names."""
+    if _facts(store, filters):
+        fd, params = filtered_docs(filters)
+        sql = f"""
+            WITH page AS (SELECT d.doc, d.id, d.published, d.added_at FROM agg_docs d
+                          {"WHERE d.doc IN (SELECT doc FROM (" + fd + "))" if params else ""}
+                          ORDER BY d.published DESC NULLS LAST, d.added_at DESC, d.id LIMIT ?),
+            ne AS (SELECT doc, count(*) AS n FROM agg_de
+                   WHERE doc IN (SELECT doc FROM page) GROUP BY 1),
+            np AS (SELECT doc, count(*) AS n FROM agg_dp
+                   WHERE doc IN (SELECT doc FROM page) GROUP BY 1)
+            SELECT a.id AS article_id, a.ref, a.title, a.source, a.published, a.url,
+                   coalesce(ne.n, 0) AS n_entities, coalesce(np.n, 0) AS n_places
+            FROM page JOIN articles a ON a.id = page.id
+            LEFT JOIN ne ON ne.doc = page.doc LEFT JOIN np ON np.doc = page.doc
+            ORDER BY a.published DESC NULLS LAST, a.added_at DESC, a.id
+        """
+        return _run(store, sql, params + [int(limit)], ARTICLE_COLUMNS)
     fa, params = filtered_articles(filters)
     types, tparams = _types(filters)
     ptypes, pparams = _place_types(filters)
@@ -277,10 +375,24 @@ def entity_table(store, filters: Filters, *, search: str = "", limit: int = 1000
                    g.last_seen
             FROM agg_entities g JOIN entities e ON e.id = g.entity_id
             WHERE TRUE{cond}
-            ORDER BY mentions DESC, articles DESC, e.name
+            ORDER BY mentions DESC, articles DESC, e.name, e.id
             LIMIT ?
         """
         return _run(store, sql, sparams + [int(limit)], ENTITY_COLUMNS)
+    if _facts(store, filters):
+        fd, params = filtered_docs(filters)
+        sql = f"""
+            WITH g AS (SELECT eid, sum(n) AS mentions, count(*) AS articles,
+                              min(published) AS first_seen, max(published) AS last_seen
+                       FROM agg_de WHERE doc IN (SELECT doc FROM ({fd})) GROUP BY eid)
+            SELECT e.id AS entity_id, e.name, e.label, g.mentions, g.articles, g.first_seen,
+                   g.last_seen
+            FROM g JOIN agg_ents e ON e.eid = g.eid
+            WHERE TRUE{cond}
+            ORDER BY mentions DESC, articles DESC, e.name, e.id
+            LIMIT ?
+        """
+        return _run(store, sql, params + sparams + [int(limit)], ENTITY_COLUMNS)
     sql = f"""
         WITH fa AS ({fa})
         SELECT e.id AS entity_id, e.name, e.label, count(*) AS mentions,
@@ -289,7 +401,7 @@ def entity_table(store, filters: Filters, *, search: str = "", limit: int = 1000
         FROM mentions m JOIN fa ON fa.id = m.article_id JOIN entities e ON e.id = m.entity_id
         WHERE TRUE{types}{cond}
         GROUP BY e.id, e.name, e.label
-        ORDER BY mentions DESC, articles DESC, e.name
+        ORDER BY mentions DESC, articles DESC, e.name, e.id
         LIMIT ?
     """
     return _run(store, sql, params + tparams + sparams + [int(limit)], ENTITY_COLUMNS)
@@ -301,9 +413,19 @@ def top_entities(store, filters: Filters, *, n: int = 20) -> pd.DataFrame:
         sql = """
             SELECT e.id AS entity_id, e.name, e.label, g.mentions
             FROM agg_entities g JOIN entities e ON e.id = g.entity_id
-            ORDER BY g.mentions DESC, e.name LIMIT ?
+            ORDER BY g.mentions DESC, e.name, e.id LIMIT ?
         """
         return _run(store, sql, [int(n)], TOP_COLUMNS)
+    if _facts(store, filters):
+        fd, params = filtered_docs(filters)
+        sql = f"""
+            WITH g AS (SELECT eid, sum(n) AS mentions FROM agg_de
+                       WHERE doc IN (SELECT doc FROM ({fd})) GROUP BY eid)
+            SELECT e.id AS entity_id, e.name, e.label, g.mentions
+            FROM g JOIN agg_ents e ON e.eid = g.eid
+            ORDER BY g.mentions DESC, e.name, e.id LIMIT ?
+        """
+        return _run(store, sql, params + [int(n)], TOP_COLUMNS)
     fa, params = filtered_articles(filters)
     types, tparams = _types(filters)
     sql = f"""
@@ -312,7 +434,7 @@ def top_entities(store, filters: Filters, *, n: int = 20) -> pd.DataFrame:
         FROM mentions m JOIN fa ON fa.id = m.article_id JOIN entities e ON e.id = m.entity_id
         WHERE TRUE{types}
         GROUP BY e.id, e.name, e.label
-        ORDER BY mentions DESC, e.name
+        ORDER BY mentions DESC, e.name, e.id
         LIMIT ?
     """
     return _run(store, sql, params + tparams + [int(n)], TOP_COLUMNS)
@@ -329,9 +451,21 @@ def place_counts(store, filters: Filters) -> pd.DataFrame:
                    g.mentions, g.articles
             FROM agg_places g JOIN places p ON p.id = g.place_id
             WHERE p.lat IS NOT NULL AND p.lon IS NOT NULL
-            ORDER BY g.mentions DESC, p.name
+            ORDER BY g.mentions DESC, p.name, p.id
         """
         return _run(store, sql, [], PLACE_COLUMNS)
+    if _facts(store, filters):
+        fd, params = filtered_docs(filters)
+        sql = f"""
+            WITH g AS (SELECT pidx, sum(n) AS mentions, count(*) AS articles FROM agg_dp
+                       WHERE doc IN (SELECT doc FROM ({fd})) GROUP BY pidx)
+            SELECT p.id AS place_id, p.name, p.lat, p.lon, p.country_code, p.kind,
+                   g.mentions, g.articles
+            FROM g JOIN agg_pl p ON p.pidx = g.pidx
+            WHERE p.lat IS NOT NULL AND p.lon IS NOT NULL
+            ORDER BY g.mentions DESC, p.name, p.id
+        """
+        return _run(store, sql, params, PLACE_COLUMNS)
     fa, params = filtered_articles(filters)
     ptypes, pparams = _place_types(filters)
     sql = f"""
@@ -342,7 +476,7 @@ def place_counts(store, filters: Filters) -> pd.DataFrame:
         JOIN places p ON p.id = mp.place_id
         WHERE p.lat IS NOT NULL AND p.lon IS NOT NULL{ptypes}
         GROUP BY p.id, p.name, p.lat, p.lon, p.country_code, p.kind
-        ORDER BY mentions DESC, p.name
+        ORDER BY mentions DESC, p.name, p.id
     """
     return _run(store, sql, params + pparams, PLACE_COLUMNS)
 
@@ -368,6 +502,15 @@ def country_counts(store, filters: Filters) -> pd.DataFrame:
             [],
             [],
         )
+    elif _facts(store, filters):
+        fd, params = filtered_docs(filters)
+        sql = f"""
+            SELECT country_code, sum(n) AS mentions, count(*) AS articles,
+                   min(name) AS stored_name
+            FROM agg_dc WHERE doc IN (SELECT doc FROM ({fd}))
+            GROUP BY country_code ORDER BY mentions DESC, country_code
+        """
+        pparams = []
     else:
         sql = f"""
         WITH fa AS ({fa})
@@ -428,7 +571,7 @@ def _period_frame(df: pd.DataFrame) -> pd.DataFrame:
 def publication_timeline(store, filters: Filters, *, freq: str = "week") -> pd.DataFrame:
     """Articles in view per publication period (``period`` = first day of the bucket)."""
     _check("freq", freq, FREQS)
-    fa, params = filtered_articles(filters)
+    fa, params = filtered_docs(filters) if _facts(store, filters) else filtered_articles(filters)
     sql = f"""
         WITH fa AS ({fa})
         SELECT CAST(date_trunc('{freq}', fa.published) AS DATE) AS period,
@@ -452,6 +595,16 @@ def event_timeline(store, filters: Filters, *, freq: str = "month") -> pd.DataFr
         sql = "SELECT period, mentions, articles FROM agg_events WHERE freq = ? ORDER BY 1"
         df = _period_frame(store.query(sql, [freq]))
         return _frame(_fill(df, freq, ["mentions", "articles"]), EVENT_COLUMNS)
+    if _facts(store, filters):
+        fd, params = filtered_docs(filters)
+        sql = f"""
+            SELECT CAST(date_trunc('{freq}', date) AS DATE) AS period,
+                   sum(n) AS mentions, count(DISTINCT doc) AS articles
+            FROM agg_dd WHERE rank <= ? AND doc IN (SELECT doc FROM ({fd}))
+            GROUP BY 1 ORDER BY 1
+        """
+        df = _period_frame(store.query(sql, [_FREQ_RANK[freq]] + params))
+        return _frame(_fill(df, freq, ["mentions", "articles"]), EVENT_COLUMNS)
     fa, params = filtered_articles(filters)
     precisions = [p for p, r in _PRECISION_RANK.items() if r <= _FREQ_RANK[freq]]
     sql = f"""
@@ -472,9 +625,22 @@ def entity_timeline(store, filters: Filters, *, entities, freq: str = "month") -
     entities = [entities] if isinstance(entities, str) else list(entities or [])
     if not entities:
         return _frame(pd.DataFrame(), ENTITY_TIMELINE_COLUMNS)
+    cond, eparams = _entity_match(entities)
+    if _facts(store, filters):
+        fd, params = filtered_docs(filters)
+        sql = f"""
+            WITH e AS (SELECT eid, name FROM agg_ents e
+                       WHERE {cond.replace("lower(e.name)", "e.lname")})
+            SELECT CAST(date_trunc('{freq}', de.published) AS DATE) AS period,
+                   e.name AS entity, sum(de.n) AS mentions
+            FROM agg_de de JOIN e ON e.eid = de.eid
+            WHERE de.published IS NOT NULL AND de.doc IN (SELECT doc FROM ({fd}))
+            GROUP BY 1, 2 ORDER BY 1, 2
+        """
+        df = _period_frame(store.query(sql, eparams + params))
+        return _frame(_fill(df, freq, ["mentions"], by="entity"), ENTITY_TIMELINE_COLUMNS)
     fa, params = filtered_articles(filters)
     types, tparams = _types(filters)
-    cond, eparams = _entity_match(entities)
     sql = f"""
         WITH fa AS ({fa})
         SELECT CAST(date_trunc('{freq}', fa.published) AS DATE) AS period,
@@ -512,6 +678,7 @@ def cooccurrence(
     fa, params = filtered_articles(filters)
     types, tparams = _types(filters)
     sent = "m.sentence" if scope == "sentence" else "0"
+    total_params: list = []  # the parameters of the facts' "total", after top_n
     if int(top_n) <= AGG_TOP and _aggregates(store, filters, "agg_pairs", "agg_units"):
         # the whole corpus: the pre-counted pairs of the AGG_TOP most mentioned entities
         params, tparams = [], []
@@ -522,6 +689,33 @@ def cooccurrence(
                  WHERE scope = '{scope}' AND entity_id IN (SELECT entity_id FROM top)),
         pairs AS (SELECT s, t, c FROM agg_pairs WHERE scope = '{scope}' AND c >= ?
                   AND s IN (SELECT entity_id FROM top) AND t IN (SELECT entity_id FROM top))"""
+    elif int(top_n) <= 64 and _facts(store, filters):
+        fd, params = filtered_docs(filters)
+        # Each unit (sentence, article) becomes a bitmask of the top entities it names;
+        # pairs and marginals are counted over the distinct masks, not over unit pairs.
+        # Entity numbers follow the order of their ids, so pairs and ties are ordered as
+        # on the base tables. A unit without a sentence number pairs with nothing.
+        unit = "doc, sentence" if scope == "sentence" else "doc"
+        nul = "sentence IS NULL" if scope == "sentence" else "FALSE"
+        head = f"""
+        WITH em AS (SELECT doc, sentence, eid, n FROM agg_es
+                    WHERE doc IN (SELECT doc FROM ({fd}))),
+        top AS (SELECT eid, row_number() OVER (ORDER BY sum(n) DESC, eid) - 1 AS bit
+                FROM em GROUP BY eid QUALIFY bit < ?),
+        masks AS (SELECT bit_or((1::UBIGINT) << top.bit::INTEGER) AS mask, {nul} AS nul
+                  FROM em JOIN top USING (eid) GROUP BY {unit}),
+        mc AS (SELECT mask, nul, count(*) AS k FROM masks GROUP BY ALL),
+        total AS (SELECT {"sum(units)" if scope == "sentence" else "count(*)"} AS n
+                  FROM agg_nu WHERE doc IN (SELECT doc FROM ({fd}))),
+        ids AS (SELECT top.eid, top.bit, e.id FROM top JOIN agg_ents e USING (eid)),
+        marg AS (SELECT ids.id AS entity_id, sum(mc.k) AS n FROM ids JOIN mc
+                 ON (mc.mask >> ids.bit::INTEGER) & 1 = 1 GROUP BY 1),
+        pairs AS (SELECT a.id AS s, b.id AS t, sum(mc.k) AS c
+                  FROM ids a JOIN ids b ON a.eid < b.eid JOIN mc
+                    ON NOT mc.nul AND (mc.mask >> a.bit::INTEGER) & (mc.mask >> b.bit::INTEGER) & 1 = 1
+                  GROUP BY 1, 2 HAVING sum(mc.k) >= ?)"""
+        total_params = params
+        tparams = []
     else:
         head = f"""
         WITH fa AS ({fa}),
@@ -546,13 +740,16 @@ def cooccurrence(
         JOIN marg ms ON ms.entity_id = pairs.s JOIN marg mt ON mt.entity_id = pairs.t
         JOIN entities es ON es.id = pairs.s JOIN entities et ON et.id = pairs.t
     """
-    df = store.query(sql, params + tparams + [int(top_n), max(int(min_count), 1)])
+    args = params + tparams + [int(top_n)] + total_params + [max(int(min_count), 1)]
+    df = store.query(sql, args)
     if df.empty:
         return _frame(df, PAIR_COLUMNS)
     df["count"] = df["count"].astype("int64")
     df["weight"] = df[weight].astype("float64")
+    # (labels last: two entities may share a name; the order is then still the same)
     df = df.sort_values(
-        ["weight", "count", "source", "target"], ascending=[False, False, True, True]
+        ["weight", "count", "source", "target", "source_label", "target_label"],
+        ascending=[False, False, True, True, True, True],
     )
     return df[PAIR_COLUMNS].reset_index(drop=True)
 
@@ -611,9 +808,12 @@ def pair_evidence(
     (``scope="sentence"``) or per article (its first sentence naming both, else the first
     naming each), newest first."""
     _check("scope", scope, SCOPES)
-    fa, params = filtered_articles(filters)
     ca, pa = _entity_match([a])
     cb, pb = _entity_match([b])
+    if _facts(store, filters):
+        df = _pair_evidence_facts(store, filters, ca, pa + pb, cb, scope, limit)
+        return _evidence(df, limit)
+    fa, params = filtered_articles(filters)
     sent = "m.sentence" if scope == "sentence" else "0"
     # For each unit: the sentence(s) to show and the window of text around them, bounded
     # by the mentions of the neighbouring sentences.
@@ -659,6 +859,65 @@ def pair_evidence(
         ORDER BY a.published DESC NULLS LAST, a.added_at DESC, b.article_id, b.unit, b.part
     """
     df = store.query(sql, params + pa + pb + [max(int(limit), 0)])
+    return _evidence(df, limit)
+
+
+def _pair_evidence_facts(store, filters, ca, eparams, cb, scope, limit) -> pd.DataFrame:
+    """The rows of :func:`pair_evidence` read from the FACTS: the units naming both
+    from ``agg_es``, the sentence bounds from ``agg_sent``, text of the shown ones only."""
+    fd, params = filtered_docs(filters)
+    unit = "es.sentence" if scope == "sentence" else "0"
+    ca, cb = (c.replace("lower(e.name)", "e.lname") for c in (ca, cb))
+    sql = f"""
+        WITH ea AS (SELECT eid FROM agg_ents e WHERE {ca}),
+        eb AS (SELECT eid FROM agg_ents e WHERE {cb}),
+        hits AS (SELECT es.doc, {unit} AS unit, es.sentence,
+                        bool_or(es.eid IN (SELECT eid FROM ea)) AS has_a,
+                        bool_or(es.eid IN (SELECT eid FROM eb)) AS has_b
+                 FROM agg_es es
+                 WHERE (es.eid IN (SELECT eid FROM ea) OR es.eid IN (SELECT eid FROM eb))
+                   AND es.doc IN (SELECT doc FROM ({fd}))
+                 GROUP BY 1, 2, 3),
+        units AS (SELECT u.doc, u.unit FROM (
+                      SELECT doc, unit FROM hits GROUP BY 1, 2
+                      HAVING bool_or(has_a) AND bool_or(has_b)) u
+                  JOIN agg_docs d ON d.doc = u.doc
+                  ORDER BY d.published DESC NULLS LAST, d.added_at DESC, d.id, u.unit
+                  LIMIT ?),
+        picked AS (
+            SELECT h.doc, h.unit,
+                   coalesce(min(CASE WHEN h.has_a AND h.has_b THEN h.sentence END),
+                            min(CASE WHEN h.has_a THEN h.sentence END)) AS s1,
+                   CASE WHEN min(CASE WHEN h.has_a AND h.has_b THEN h.sentence END) IS NULL
+                        THEN min(CASE WHEN h.has_b THEN h.sentence END) END AS s2
+            FROM hits h JOIN units u USING (doc, unit)
+            GROUP BY 1, 2),
+        shown AS (SELECT doc, unit, s1 AS sentence, 1 AS part FROM picked
+                  UNION ALL
+                  SELECT doc, unit, s2, 2 FROM picked WHERE s2 IS NOT NULL),
+        bounds AS (
+            SELECT s.doc, s.unit, s.part,
+                   min(CASE WHEN x.sentence = s.sentence THEN x.lo END) AS lo,
+                   max(CASE WHEN x.sentence = s.sentence THEN x.hi END) AS hi,
+                   coalesce(max(CASE WHEN x.sentence < s.sentence THEN x.hi END), 0) AS w0,
+                   min(CASE WHEN x.sentence > s.sentence THEN x.lo END) AS w1
+            FROM shown s JOIN agg_sent x ON x.doc = s.doc
+            WHERE x.doc IN (SELECT doc FROM units)
+            GROUP BY 1, 2, 3),
+        arts AS (SELECT d.doc, a.id, a.title, a.published, a.added_at, a.text
+                 FROM agg_docs d JOIN articles a ON a.id = d.id
+                 WHERE d.doc IN (SELECT doc FROM units))
+        SELECT a.id AS article_id, b.unit, b.part, a.title, a.published, a.added_at,
+               b.lo - b.w0 AS lo, b.hi - b.w0 AS hi,
+               substr(a.text, b.w0 + 1, coalesce(b.w1, length(a.text)) - b.w0) AS window
+        FROM bounds b JOIN arts a ON a.doc = b.doc
+        ORDER BY a.published DESC NULLS LAST, a.added_at DESC, a.id, b.unit, b.part
+    """
+    return store.query(sql, eparams + params + [max(int(limit), 0)])
+
+
+def _evidence(df: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """One row per unit of the rows of a pair_evidence query, the snippets cut out."""
     if df.empty:
         return _frame(df, EVIDENCE_COLUMNS)
     keys = df[["article_id", "unit"]].drop_duplicates().head(int(limit))

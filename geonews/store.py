@@ -33,6 +33,10 @@ into ``articles.text``; ``"end"`` is a SQL keyword, so quote it):
 - ``aggregate_state(name, revision, built_at)`` and the ``agg_*`` tables of
   :data:`AGGREGATES`: whole-corpus counts for the dashboard's unfiltered views,
   built on first use and rebuilt when the corpus revision changes (:meth:`Store.aggregate`).
+  The :data:`FACTS` among them (``agg_docs``, ``agg_de``, ``agg_es``, ...) number articles,
+  entities and places and pre-group the mentions per article, for the FILTERED views;
+  ``doc_numbers``, ``search_vocab`` and ``search_postings`` (the word index of the
+  text search) are kept incrementally alongside (:func:`_sync_search`).
 
 Versions: 1 the tables above; 2 adds ``aggregate_state``. An older store is upgraded
 in place, in one transaction, when opened for writing (:data:`MIGRATIONS`); read-only,
@@ -264,6 +268,178 @@ AGGREGATES = {
         (SELECT entity_id, count(*) AS n FROM em GROUP BY 1 ORDER BY n DESC, entity_id
          LIMIT {AGG_TOP})""",
 }
+
+
+#: Integer-keyed facts of the whole corpus for the FILTERED views of ``geonews.analysis``
+#: (table -> its SELECT, built in this order, all together in one transaction; see
+#: :meth:`Store.aggregate`). Articles, entities and places get dense integer numbers
+#: (``doc``, ``eid``, ``pidx``); mentions are pre-grouped per article so a filtered view
+#: joins small integer rows instead of the base tables' string ids.
+FACTS = {
+    # every article: its (stable) number, publication date and source
+    "agg_docs": """
+        SELECT n.doc, a.id, a.published, a.source, a.added_at
+        FROM articles a JOIN doc_numbers n ON n.id = a.id ORDER BY n.doc""",
+    "agg_ents": """
+        SELECT row_number() OVER (ORDER BY id)::INTEGER AS eid, id, name, lower(name) AS lname,
+               label FROM entities ORDER BY eid""",
+    "agg_pl": """
+        SELECT row_number() OVER (ORDER BY id)::INTEGER AS pidx, * FROM places ORDER BY pidx""",
+    # entity mentions per (article, entity): one row per entity an article names
+    "agg_de": """
+        SELECT d.doc, d.published, e.eid, count(*)::INTEGER AS n
+        FROM mentions m JOIN agg_docs d ON d.id = m.article_id
+        JOIN agg_ents e ON e.id = m.entity_id GROUP BY ALL ORDER BY d.doc, e.eid""",
+    # entity mentions per (article, sentence, entity), no dates: the co-occurrence units
+    "agg_es": """
+        SELECT d.doc, m.sentence, e.eid, count(*)::INTEGER AS n
+        FROM mentions m JOIN agg_docs d ON d.id = m.article_id
+        JOIN agg_ents e ON e.id = m.entity_id WHERE m.label <> 'DATE'
+        GROUP BY ALL ORDER BY d.doc, m.sentence, e.eid""",
+    # per article: how many co-occurrence units (sentences; one without a number counts
+    # once) name an entity
+    "agg_nu": """
+        SELECT doc, (count(DISTINCT sentence) + max((sentence IS NULL)::INTEGER))::INTEGER
+               AS units
+        FROM agg_es GROUP BY doc ORDER BY doc""",
+    # every sentence of an article that has mentions: where its first one starts and its
+    # last one ends (what bounds the evidence snippets of geonews.analysis.pair_evidence)
+    "agg_sent": """
+        SELECT d.doc, m.sentence, min(m.start) AS lo, max(m."end") AS hi
+        FROM mentions m JOIN agg_docs d ON d.id = m.article_id WHERE m.sentence IS NOT NULL
+        GROUP BY ALL ORDER BY d.doc, m.sentence""",
+    # place mentions per (article, place) and per (article, country)
+    "agg_dp": """
+        SELECT d.doc, p.pidx, count(*)::INTEGER AS n
+        FROM mention_places mp JOIN agg_docs d ON d.id = mp.article_id
+        JOIN agg_pl p ON p.id = mp.place_id GROUP BY ALL ORDER BY d.doc, p.pidx""",
+    "agg_dc": """
+        SELECT dp.doc, p.country_code, sum(dp.n)::INTEGER AS n,
+               min(CASE WHEN p.kind = 'country' THEN p.name END) AS name
+        FROM agg_dp dp JOIN agg_pl p ON p.pidx = dp.pidx WHERE p.country_code IS NOT NULL
+        GROUP BY ALL ORDER BY dp.doc, p.country_code""",
+    # resolved dates per article, with the rank of their precision (day 0, month 2, year 3)
+    "agg_dd": """
+        SELECT d.doc, x.date, CASE coalesce(x.precision, 'day') WHEN 'day' THEN 0
+                   WHEN 'month' THEN 2 WHEN 'year' THEN 3 END AS rank,
+               count(*)::INTEGER AS n
+        FROM dates x JOIN agg_docs d ON d.id = x.article_id WHERE x.date IS NOT NULL
+        GROUP BY ALL ORDER BY d.doc""",
+}
+# The whole-corpus views, counted from the FACTS (a fraction of the time the base tables
+# take); the same results. They join the FACTS group, built after them.
+FACTS |= {
+    "agg_entities": """
+        SELECT e.id AS entity_id, sum(de.n)::BIGINT AS mentions, count(*) AS articles,
+               min(de.published) AS first_seen, max(de.published) AS last_seen
+        FROM agg_de de JOIN agg_ents e ON e.eid = de.eid GROUP BY 1""",
+    "agg_places": """
+        SELECT p.id AS place_id, sum(dp.n)::BIGINT AS mentions, count(*) AS articles
+        FROM agg_dp dp JOIN agg_pl p ON p.pidx = dp.pidx GROUP BY 1""",
+    "agg_countries": """
+        SELECT country_code, sum(n)::BIGINT AS mentions, count(*) AS articles,
+               min(name) AS stored_name FROM agg_dc GROUP BY 1""",
+    "agg_events": """
+        WITH f(freq, rank) AS (VALUES ('day', 0), ('week', 1), ('month', 2), ('year', 3))
+        SELECT f.freq, CAST(date_trunc(f.freq, d.date) AS DATE) AS period,
+               sum(d.n)::BIGINT AS mentions, count(DISTINCT d.doc) AS articles
+        FROM agg_dd d JOIN f ON d.rank <= f.rank GROUP BY 1, 2""",
+    # entity numbers follow the order of the ids: "<" on them is "<" on the ids
+    "agg_pairs": f"""
+        WITH top AS (SELECT eid FROM agg_es GROUP BY 1 ORDER BY sum(n) DESC, eid
+                     LIMIT {AGG_TOP}),
+        su AS (SELECT doc, sentence, eid FROM agg_es WHERE eid IN (SELECT eid FROM top)),
+        au AS (SELECT DISTINCT doc, eid FROM su),
+        p AS (SELECT 'sentence' AS scope, x.eid AS s, y.eid AS t, count(*) AS c
+              FROM su x JOIN su y ON x.doc = y.doc AND x.sentence = y.sentence AND x.eid < y.eid
+              GROUP BY 2, 3
+              UNION ALL
+              SELECT 'article', x.eid, y.eid, count(*)
+              FROM au x JOIN au y ON x.doc = y.doc AND x.eid < y.eid GROUP BY 2, 3)
+        SELECT p.scope, es.id AS s, et.id AS t, p.c FROM p
+        JOIN agg_ents es ON es.eid = p.s JOIN agg_ents et ON et.eid = p.t""",
+    "agg_units": f"""
+        WITH top AS (SELECT eid, sum(n) AS n FROM agg_es GROUP BY 1 ORDER BY n DESC, eid
+                     LIMIT {AGG_TOP}),
+        u AS (SELECT 'sentence' AS scope, eid, count(*) AS n FROM agg_es
+              WHERE eid IN (SELECT eid FROM top) GROUP BY 2
+              UNION ALL
+              SELECT 'article', eid, count(DISTINCT doc) FROM agg_es
+              WHERE eid IN (SELECT eid FROM top) GROUP BY 2)
+        SELECT u.scope, e.id AS entity_id, u.n, NULL::BIGINT AS rank
+        FROM u JOIN agg_ents e ON e.eid = u.eid
+        UNION ALL
+        SELECT 'sentence', NULL, count(*), NULL
+        FROM (SELECT DISTINCT doc, sentence FROM agg_es)
+        UNION ALL
+        SELECT 'article', NULL, count(DISTINCT doc), NULL FROM agg_es
+        UNION ALL
+        SELECT 'top', e.id, NULL, row_number() OVER (ORDER BY top.n DESC, top.eid)
+        FROM top JOIN agg_ents e ON e.eid = top.eid""",
+}
+AGGREGATES.update(FACTS)
+
+
+def _built_for(name: str, rev: str) -> str:
+    """What ``aggregate_state`` keeps for an aggregate: the corpus revision it was built
+    for and a digest of its definition (a new geonews rebuilds what it defines anew)."""
+    import hashlib
+
+    return f"{rev}|{hashlib.sha256(AGGREGATES[name].encode()).hexdigest()[:8]}"
+
+
+#: What the word index cuts titles and texts (lowered) into: the runs of ``[a-z0-9]``.
+SEARCH_TOKEN = "[^a-z0-9]+"
+
+
+def _sync_search(cur) -> None:
+    """Bring the article numbers and the word index up to date (inside a transaction).
+
+    Unlike the FACTS these are kept incrementally: an article's text never changes
+    (its id is the content hash), so only new articles are numbered and cut into
+    words, and deleted ones are forgotten. ``doc_numbers(id, doc)``;
+    ``search_vocab(tid, term)``; ``search_postings(tid, doc)``: the articles whose
+    lowered title or text has the word.
+    """
+    cur.execute(
+        "CREATE TABLE IF NOT EXISTS doc_numbers (id VARCHAR PRIMARY KEY, doc INTEGER NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS search_vocab (tid INTEGER NOT NULL, term VARCHAR NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS search_postings (tid INTEGER NOT NULL, doc INTEGER NOT NULL)"
+    )
+    gone = "SELECT id FROM doc_numbers WHERE id NOT IN (SELECT id FROM articles)"
+    if cur.execute(f"SELECT count(*) FROM ({gone})").fetchone()[0]:
+        cur.execute(
+            "DELETE FROM search_postings WHERE doc IN "
+            f"(SELECT doc FROM doc_numbers WHERE id IN ({gone}))"
+        )
+        cur.execute(f"DELETE FROM doc_numbers WHERE id IN ({gone})")
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE _new_docs AS SELECT id, ((SELECT coalesce(max(doc), 0) "
+        "FROM doc_numbers) + row_number() OVER (ORDER BY id))::INTEGER AS doc FROM articles "
+        "WHERE id NOT IN (SELECT id FROM doc_numbers)"
+    )
+    try:
+        if not cur.execute("SELECT count(*) FROM _new_docs").fetchone()[0]:
+            return
+        cur.execute("INSERT INTO doc_numbers SELECT id, doc FROM _new_docs")
+        cur.execute(
+            "CREATE OR REPLACE TEMP TABLE _new_terms AS SELECT DISTINCT n.doc, "
+            "unnest(string_split_regex(lower(coalesce(a.title, '')) || ' ' || lower(a.text), ?))"
+            " AS term FROM articles a JOIN _new_docs n ON n.id = a.id",
+            [SEARCH_TOKEN],
+        )
+        cur.execute(
+            "INSERT INTO search_vocab SELECT ((SELECT coalesce(max(tid), 0) FROM search_vocab) "
+            "+ row_number() OVER (ORDER BY term))::INTEGER, term FROM (SELECT DISTINCT term "
+            "FROM _new_terms WHERE term <> '' AND term NOT IN (SELECT term FROM search_vocab))"
+        )
+        cur.execute(
+            "INSERT INTO search_postings SELECT v.tid, t.doc FROM _new_terms t "
+            "JOIN search_vocab v ON v.term = t.term ORDER BY 1, 2"
+        )
+        cur.execute("DROP TABLE _new_terms")
+    finally:
+        cur.execute("DROP TABLE IF EXISTS _new_docs")
 
 
 def _fallback_key(name: str) -> str:
@@ -666,9 +842,11 @@ class Store:
         """
         if name not in AGGREGATES:
             raise StoreError(f"Unknown aggregate {name!r}.")
+        # the FACTS refer to each other's numbers: they are built together, in order
+        group = list(FACTS) if name in FACTS else [name]
         try:
             cur = self.cursor()
-            if self._fresh(cur, name, self.revision(cur)):
+            if self._fresh(cur, group, self.revision(cur)):
                 return name
             if self.read_only:
                 return None
@@ -676,13 +854,16 @@ class Store:
                 cur.execute("BEGIN TRANSACTION")
                 try:
                     rev = self.revision(cur)
-                    if not self._fresh(cur, name, rev):
-                        cur.execute(f"CREATE OR REPLACE TABLE {name} AS {AGGREGATES[name]}")
-                        cur.execute(
-                            "INSERT OR REPLACE INTO aggregate_state (name, revision, built_at) "
-                            "VALUES (?, ?, current_timestamp)",
-                            [name, rev],
-                        )
+                    if not self._fresh(cur, group, rev):
+                        if name in FACTS:
+                            _sync_search(cur)
+                        for table in group:
+                            cur.execute(f"CREATE OR REPLACE TABLE {table} AS {AGGREGATES[table]}")
+                            cur.execute(
+                                "INSERT OR REPLACE INTO aggregate_state (name, revision, built_at) "
+                                "VALUES (?, ?, current_timestamp)",
+                                [table, _built_for(table, rev)],
+                            )
                     cur.execute("COMMIT")
                 except BaseException:
                     cur.execute("ROLLBACK")
@@ -691,15 +872,20 @@ class Store:
             return None
         return name
 
+    def facts(self) -> bool:
+        """Whether the :data:`FACTS` tables are up to date (built now if they were not)."""
+        return self.aggregate("agg_docs") is not None
+
     @staticmethod
-    def _fresh(cur, name: str, rev: str) -> bool:
+    def _fresh(cur, names: list[str], rev: str) -> bool:
         try:
             row = cur.execute(
-                "SELECT revision FROM aggregate_state WHERE name = ?", [name]
+                "SELECT count(*) FROM aggregate_state WHERE list_contains(?, name || '#' || revision)",
+                [[f"{n}#{_built_for(n, rev)}" for n in names]],
             ).fetchone()
         except duckdb.Error:  # a version-1 store, read-only
             return False
-        return row is not None and row[0] == rev
+        return row[0] == len(names)
 
     def close(self) -> None:
         with self._lock:
@@ -1241,18 +1427,23 @@ class Store:
         return self._resolve_id(self.cursor(), article_id) is not None
 
     def stats(self) -> dict:
-        """Counts: articles, mentions, entities (distinct canonical), places (distinct), dates."""
-        cur = self.cursor()
-        out = {}
-        for key, sql in (
-            ("articles", "SELECT count(*) FROM articles"),
-            ("mentions", "SELECT count(*) FROM mentions"),
-            ("entities", "SELECT count(*) FROM entities"),
-            ("places", "SELECT count(DISTINCT place_id) FROM mention_places"),
-            ("dates", "SELECT count(*) FROM dates"),
-        ):
-            out[key] = int(cur.execute(sql).fetchone()[0])
-        return out
+        """Counts: articles, mentions, entities (distinct canonical), places (distinct), dates.
+
+        One statement, so one snapshot: never the articles of one moment with the
+        mentions of another while other sessions write.
+        """
+        keys = ("articles", "mentions", "entities", "places", "dates")
+        row = (
+            self.cursor()
+            .execute(
+                "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM mentions), "
+                "(SELECT count(*) FROM entities), "
+                "(SELECT count(DISTINCT place_id) FROM mention_places), "
+                "(SELECT count(*) FROM dates)"
+            )
+            .fetchone()
+        )
+        return {k: int(v) for k, v in zip(keys, row, strict=True)}
 
     def articles(self):
         """One row per article (no text): id, ref, title, url, source, published,

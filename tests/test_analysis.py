@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import shutil
 from collections import Counter
 from dataclasses import dataclass
 
@@ -120,11 +121,21 @@ class Corpus:
         ]
 
 
-@pytest.fixture(scope="module")
-def corpus_store(sample_db_file):
+@pytest.fixture(scope="module", params=["base", "facts"])
+def corpus_store(request, sample_db_file, tmp_path_factory):
+    """The sample store read two ways: read-only, the queries read the base tables; on a
+    writable copy, they read the integer-keyed pre-aggregates (``store.FACTS``)."""
     from geonews.store import Store
 
-    with Store.open(sample_db_file, read_only=True) as store:
+    if request.param == "base":
+        with Store.open(sample_db_file, read_only=True) as store:
+            assert not store.facts()
+            yield store
+        return
+    path = tmp_path_factory.mktemp("facts") / "sample.duckdb"
+    shutil.copyfile(sample_db_file, path)
+    with Store.open(path) as store:
+        assert store.facts()
         yield store
 
 
@@ -364,3 +375,95 @@ def test_revision_changes_with_the_corpus(sample_store, sample_analyses):
 
     curation.rename(sample_store, "PERSON:vladimir putin", "V. Putin")
     assert analysis.revision(sample_store) != after_add
+
+
+# -- the pre-aggregates give the base tables' answers, and follow the corpus ----------
+
+QUERIES = {
+    "articles": lambda s, f: analysis.articles(s, f, limit=1000),
+    "entity_table": lambda s, f: analysis.entity_table(s, f, limit=10_000),
+    "entity_search": lambda s, f: analysis.entity_table(s, f, search="put"),
+    "top_entities": lambda s, f: analysis.top_entities(s, f, n=7),
+    "place_counts": analysis.place_counts,
+    "country_counts": analysis.country_counts,
+    "publication_timeline": lambda s, f: analysis.publication_timeline(s, f, freq="week"),
+    "event_timeline": lambda s, f: analysis.event_timeline(s, f, freq="month"),
+    "entity_timeline": lambda s, f: analysis.entity_timeline(
+        s, f, entities=["Vladimir Putin", "moscow", "PERSON:joe biden"], freq="week"
+    ),
+    "cooccurrence": lambda s, f: analysis.cooccurrence(s, f, scope="sentence", top_n=12),
+    "cooccurrence_article": lambda s, f: analysis.cooccurrence(
+        s, f, scope="article", weight="pmi", top_n=60
+    ),
+    "pair_evidence": lambda s, f: analysis.pair_evidence(s, f, "Vladimir Putin", "Moscow"),
+}
+
+
+# Searches the word index settles alone (one word, part of a word) and ones it
+# cannot (several words, punctuation, no letters at all), checked against the text.
+SEARCHES = ("Ceasefire", "ceasefi", "Mr. ", "prime minister", "u.s", "-", "zzzq")
+
+
+def _assert_same_views(fast, base) -> None:
+    """Every query under every filter: the same frame from ``fast`` (pre-aggregates)
+    as from ``base`` (read-only: base tables)."""
+    import pandas as pd
+
+    assert fast.facts() and not base.facts()
+    searches = {f"q={q}": Filters(text=q) for q in SEARCHES}
+    for fname, f in {"none": Filters(), **FILTERS, **searches, "nothing": NOTHING}.items():
+        for qname, q in QUERIES.items():
+            got, want = q(fast, f), q(base, f)
+            pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=f"{qname}/{fname}")
+
+
+def test_pre_aggregates_answer_like_the_base_tables(corpus_store, sample_db_file):
+    from geonews.store import Store
+
+    if corpus_store.read_only:
+        pytest.skip("compares the writable copy with the read-only store")
+    with Store.open(sample_db_file, read_only=True) as base:
+        _assert_same_views(corpus_store, base)
+
+
+def test_pre_aggregates_follow_adds_deletes_and_merges(sample_db, sample_analyses):
+    """After each change to the corpus the pre-aggregates are rebuilt: the views equal a
+    read-only reading of the base tables of the same store."""
+    import pandas as pd
+
+    from geonews import curation
+    from geonews.store import Store
+
+    def check():
+        store.close()
+        with Store.open(sample_db, read_only=True) as base:
+            frames = {
+                (fname, q): QUERIES[q](base, f)
+                for fname, f in (("none", Filters()), *FILTERS.items())
+                for q in QUERIES
+            }
+        fast = Store.open(sample_db)
+        assert fast.facts()
+        for (fname, q), want in frames.items():
+            f = Filters() if fname == "none" else FILTERS[fname]
+            pd.testing.assert_frame_equal(
+                QUERIES[q](fast, f), want, check_dtype=False, obj=f"{q}/{fname}"
+            )
+        return fast
+
+    store = Store.open(sample_db)
+    assert store.facts()
+    before = analysis.entity_table(store, FILTERS["entity"])
+    store.add_many(sample_analyses[20:22])
+    store = check()
+    gone = analysis.articles(store, FILTERS["entity"])["article_id"][0]
+    assert store.delete_article(gone)
+    store = check()
+    after = analysis.entity_table(store, FILTERS["entity"])
+    assert not before.equals(after)
+    top = analysis.top_entities(store, Filters(), n=20)
+    other = next(e for e, lab in zip(top["entity_id"], top["label"], strict=True)
+                 if lab == "PERSON" and e != "PERSON:vladimir putin")  # fmt: skip
+    assert curation.merge(store, "PERSON:vladimir putin", other) > 0
+    store = check()
+    store.close()
