@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from geonews import dates
 from geonews.dates import resolve_date, resolve_dates
 from geonews.models import Mention
 
@@ -92,3 +93,20 @@ def test_resolve_dates_accepts_datetime():
 def test_never_raises(text):
     resolve_date(text, PUBLISHED)
     resolve_date(text, None)
+
+
+FAST_EXPRESSIONS = [
+    "last week", "this week", "next week", "last month", "this month", "next month",
+    "last year", "this year", "next year", "in December", "December", "Dec. 31", "Jan. 1",
+    "Feb. 29", "Sept. 31", "Sept. 17", "sep 9", "March 17th", "17 March", "17 March 2019",
+    "June 2024", "Oct 2019", "May", "May 5, 2020", "early March", "mid-October 2021",
+    "the end of last month", "Monday", "the 1990s", "2014", "three weeks ago",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("published", [None, *map(dt.date.fromisoformat, [
+    "2019-09-12", "2020-01-03", "2020-12-30", "2024-02-29", "2021-07-01"])])  # fmt: skip
+def test_fast_path_answers_as_dateparser_does(published):
+    """The regex fast path for common expressions must never change an answer."""
+    for text in FAST_EXPRESSIONS:
+        assert dates._resolve(text, published, True) == dates._resolve(text, published, False), text
