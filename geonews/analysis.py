@@ -52,6 +52,7 @@ ARTICLE_COLUMNS = [
 ]
 ENTITY_COLUMNS = ["entity_id", "name", "label", "mentions", "articles", "first_seen", "last_seen"]
 PLACE_COLUMNS = ["place_id", "name", "lat", "lon", "country_code", "kind", "mentions", "articles"]
+PLACE_ENTITY_COLUMNS = ["place_id", "entity", "sentences", "articles"]
 COUNTRY_COLUMNS = ["country_code", "iso3", "country", "mentions", "articles"]
 PUBLICATION_COLUMNS = ["period", "articles"]
 EVENT_COLUMNS = ["period", "mentions", "articles"]
@@ -479,6 +480,66 @@ def place_counts(store, filters: Filters) -> pd.DataFrame:
         ORDER BY mentions DESC, p.name, p.id
     """
     return _run(store, sql, params + pparams, PLACE_COLUMNS)
+
+
+def place_entities(store, filters: Filters) -> pd.DataFrame:
+    """For each place in view (with coordinates): the filtered entity it is named with most.
+
+    One row per place that shares an article with one of ``filters.entities``:
+    ``entity`` (its canonical name), ``sentences`` (the sentences naming both the place
+    and the entity) and ``articles`` (the articles naming both). The entity named in
+    the most sentences wins; when the place never shares a sentence with any, the most
+    articles, then the most mentions of the entity in the articles naming the place,
+    then the name. The place's own mention (a span that is also the entity's) does not
+    count, and neither do dates. Empty without an entity filter.
+    """
+    if not filters.entities:
+        return _frame(pd.DataFrame(), PLACE_ENTITY_COLUMNS)
+    if _facts(store, filters):
+        fd, params = filtered_docs(filters)
+        fa = f"SELECT d.id FROM agg_docs d WHERE d.doc IN (SELECT doc FROM ({fd}))"
+    else:
+        fa, params = filtered_articles(filters)
+    types, tparams = _types(filters)
+    ptypes, pparams = _place_types(filters)
+    items = [str(x) for x in dict.fromkeys(filters.entities)]
+    # A place mention's sentence is that of the entity mention with the same span.
+    sql = f"""
+        WITH fa AS ({fa}),
+        items AS (SELECT unnest(?::VARCHAR[]) AS item, unnest(?::VARCHAR[]) AS folded),
+        ie AS (SELECT i.item, e.id, e.name FROM items i
+               JOIN entities e ON lower(e.name) = i.folded OR e.id = i.item),
+        em AS (SELECT m.article_id, m.start, m."end", m.sentence, ie.item
+               FROM mentions m JOIN fa ON fa.id = m.article_id JOIN ie ON ie.id = m.entity_id
+               WHERE m.label <> 'DATE'{types}),
+        ms AS (SELECT article_id, start, "end", min(sentence) AS sentence FROM mentions
+               WHERE article_id IN (SELECT article_id FROM em) GROUP BY ALL),
+        pm AS (SELECT mp.article_id, mp.start, mp."end", ms.sentence, mp.place_id
+               FROM mention_places mp JOIN places p ON p.id = mp.place_id
+               LEFT JOIN ms ON ms.article_id = mp.article_id AND ms.start = mp.start
+                           AND ms."end" = mp."end"
+               WHERE mp.article_id IN (SELECT article_id FROM em)
+                 AND p.lat IS NOT NULL AND p.lon IS NOT NULL{ptypes}),
+        pairs AS (SELECT pm.place_id, em.item, pm.article_id, em.start AS estart,
+                         CASE WHEN pm.sentence = em.sentence THEN pm.sentence END AS shared
+                  FROM pm JOIN em ON em.article_id = pm.article_id
+                  WHERE em.start IS DISTINCT FROM pm.start OR em."end" IS DISTINCT FROM pm."end"),
+        g AS (SELECT place_id, item,
+                     count(DISTINCT CASE WHEN shared IS NOT NULL
+                                    THEN article_id || '#' || shared END) AS sentences,
+                     count(DISTINCT article_id) AS articles,
+                     count(DISTINCT article_id || '#' || estart) AS near
+              FROM pairs GROUP BY 1, 2),
+        names AS (SELECT item, min(name) AS entity FROM ie GROUP BY 1)
+        SELECT g.place_id, names.entity, g.sentences, g.articles
+        FROM g JOIN names USING (item)
+        QUALIFY row_number() OVER (PARTITION BY g.place_id
+                                   ORDER BY g.sentences DESC, g.articles DESC, g.near DESC,
+                                            names.entity, g.item) = 1
+        ORDER BY g.place_id
+    """
+    args = params + [items, [x.casefold() for x in items]] + tparams + pparams
+    return _run(store, sql, args, PLACE_ENTITY_COLUMNS)
 
 
 @functools.lru_cache(maxsize=1)
@@ -949,6 +1010,7 @@ __all__ = [
     "options",
     "pair_evidence",
     "place_counts",
+    "place_entities",
     "publication_timeline",
     "revision",
     "top_entities",

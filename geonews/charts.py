@@ -310,10 +310,52 @@ def _geo_layout(fig: go.Figure, *, dark: bool, fit: bool, height: int) -> go.Fig
     return fig
 
 
+# colours of the filtered entities on the map (Tableau 10), and of the places named with none
+ENTITY_COLORS = [
+    "#e45756",
+    "#4c78a8",
+    "#54a24b",
+    "#b279a2",
+    "#f58518",
+    "#72b7b2",
+    "#eeca3b",
+    "#9d755d",
+    "#ff9da6",
+    "#bab0ac",
+]
+OTHER_PLACES = "other places"
+OTHER_COLOR = "#9aa5b1"
+
+
+def _entity_groups(df: pd.DataFrame, entities: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (places) with ``group`` = the filtered entity each is named with most (from
+    ``analysis.place_entities``; :data:`OTHER_PLACES` for none) and ``hover`` saying so."""
+    cols = ["place_id", "entity", "sentences", "articles"]
+    best = entities[cols].drop_duplicates("place_id").rename(columns={"articles": "shared"})
+    df = df.merge(best, on="place_id", how="left")
+
+    def hover(r) -> str:
+        n = int(r["mentions"]) if pd.notna(r["mentions"]) else 0
+        head = f"{r['name']} \u2014 {n} mention{'s' if n != 1 else ''}"
+        if not isinstance(r["entity"], str):
+            return head
+        s, a = int(r["sentences"]), int(r["shared"])
+        unit = (
+            f"{s} sentence{'s' if s != 1 else ''}" if s else f"{a} article{'s' if a != 1 else ''}"
+        )
+        return f"{head}; with {r['entity']} in {unit}"
+
+    return df.assign(
+        group=df["entity"].where(df["entity"].notna(), OTHER_PLACES).astype(str),
+        hover=[hover(r) for _, r in df.iterrows()],
+    )
+
+
 def place_points_map(
     places_df: pd.DataFrame,
     *,
     color_by: str = "kind",
+    entities: pd.DataFrame | None = None,
     dark: bool = False,
     fit: bool = False,
     height: int = 520,
@@ -321,21 +363,36 @@ def place_points_map(
     """The corpus's places as points sized by mentions (from ``analysis.place_counts``).
 
     ``places_df`` has ``place_id, name, lat, lon, country_code, kind, mentions,
-    articles``. One trace per value of ``color_by`` ("kind" or "country_code");
-    every point carries ``customdata`` = [place_id, kind, country, mentions,
+    articles``. One trace per value of ``color_by`` ("kind", "country_code" or
+    "entity"); every point carries ``customdata`` = [place_id, kind, country, mentions,
     articles] so a click can filter to it. Rows without coordinates are left off.
+
+    ``color_by="entity"`` colours each place by the filtered entity it is named with
+    most (``entities``, from ``analysis.place_entities``); the legend shows the entity
+    names, places named with none are grey, and the hover says "Gaza — 12 mentions;
+    with Benjamin Netanyahu in 5 sentences". Without ``entities`` it colours by kind.
     """
     df = places_df.dropna(subset=["lat", "lon"]) if not places_df.empty else places_df
+    if color_by == "entity" and (entities is None or entities.empty):
+        color_by = "kind"
     fig = go.Figure()
     colors = GEO_COLORS["dark" if dark else "light"]
     if not df.empty:
-        df = df.assign(
-            country=df["country_code"].map(country_name),
-            group=df[color_by].fillna("unknown").astype(str),
-        )
-        for group_name, group in df.groupby("group", sort=True):
+        df = df.assign(country=df["country_code"].map(country_name))
+        if color_by == "entity":
+            df = _entity_groups(df, entities)
+            names = sorted(set(entities["entity"]))
+            palette = {n: ENTITY_COLORS[i % len(ENTITY_COLORS)] for i, n in enumerate(names)}
+            order = [n for n in names if n in set(df["group"])]
+            order += [OTHER_PLACES] if (df["group"] == OTHER_PLACES).any() else []
+        else:
+            df = df.assign(group=df[color_by].fillna("unknown").astype(str))
+            palette = KIND_COLORS if color_by == "kind" else {}
+            order = sorted(set(df["group"]))
+        for group_name in order:
+            group = df[df["group"] == group_name]
             custom = group[["place_id", "kind", "country", "mentions", "articles"]]
-            color = KIND_COLORS.get(group_name) if color_by == "kind" else None
+            color = OTHER_COLOR if group_name == OTHER_PLACES else palette.get(group_name)
             marker = {
                 "size": [marker_size(c) for c in group["mentions"]],
                 "opacity": 0.85,
@@ -343,6 +400,11 @@ def place_points_map(
             }
             if color:
                 marker["color"] = color
+            extra = {}
+            head = "<b>%{text}</b>"
+            if color_by == "entity":
+                extra["hovertext"] = list(group["hover"])
+                head = "<b>%{hovertext}</b>"
             fig.add_trace(
                 go.Scattergeo(
                     lat=group["lat"],
@@ -350,18 +412,20 @@ def place_points_map(
                     text=group["name"],
                     customdata=custom.to_numpy(),
                     mode="markers",
-                    name=group_name if color_by == "kind" else country_name(group_name),
+                    name=group_name if color_by != "country_code" else country_name(group_name),
                     marker=marker,
                     hovertemplate=(
-                        "<b>%{text}</b><br>kind: %{customdata[1]}<br>country: %{customdata[2]}"
+                        head + "<br>kind: %{customdata[1]}<br>country: %{customdata[2]}"
                         "<br>mentions: %{customdata[3]} in %{customdata[4]} article(s)"
                         "<extra></extra>"
                     ),
+                    **extra,
                 )
             )
     if not fig.data:
         fig.add_trace(go.Scattergeo(lat=[], lon=[], mode="markers", showlegend=False))
-    fig.update_layout(legend={"title": {"text": color_by.replace("_code", "")}, "y": 0.5})
+    title = {"kind": "kind", "country_code": "country", "entity": "named most with"}[color_by]
+    fig.update_layout(legend={"title": {"text": title}, "y": 0.5})
     return _geo_layout(fig, dark=dark, fit=fit and not df.empty, height=height)
 
 

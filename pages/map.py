@@ -12,7 +12,7 @@ from components import data, filters, render, resources
 from geonews import charts
 
 LAYERS = {"points": "Places (points)", "countries": "Countries (shaded)"}
-COLORS = {"kind": "kind of place", "country_code": "country"}
+COLORS = {"kind": "kind of place", "country_code": "country", "entity": "filtered entity"}
 MAP_KEY = "map_chart"
 
 
@@ -60,11 +60,23 @@ dark = render.is_dark()
 if layer == "points":
     places = data.query("place_counts", store, f)
     located = places.dropna(subset=["lat", "lon"]) if not places.empty else places
-    fig = data.figure("place_points_map", located, color_by=color_by, dark=dark, fit=fit)
+    kw = {}
+    if color_by == "entity":
+        if f.entities:
+            kw["entities"] = data.query("place_entities", store, f)
+        else:
+            c2.caption("Filter on an entity to colour by it; coloured by kind meanwhile.")
+    fig = data.figure("place_points_map", located, color_by=color_by, dark=dark, fit=fit, **kw)
     shown = len(located)
+    how = (
+        " Each point takes the colour of the filtered entity named with it most often "
+        "(in the same sentence, else the same article)."
+        if kw
+        else ""
+    )
     st.caption(
-        f"{shown} place(s) with coordinates, sized by mentions. Click a point to filter every "
-        "view to that place; scroll or pinch to zoom, drag to pan."
+        f"{shown} place(s) with coordinates, sized by mentions.{how} Click a point to filter "
+        "every view to that place; scroll or pinch to zoom, drag to pan."
     )
 else:
     countries = data.query("country_counts", store, f)

@@ -223,6 +223,7 @@ def test_nothing_matches_gives_empty_frames_with_their_columns(corpus_store):
         (analysis.publication_timeline, analysis.PUBLICATION_COLUMNS),
         (analysis.event_timeline, analysis.EVENT_COLUMNS),
         (analysis.cooccurrence, analysis.PAIR_COLUMNS),
+        (analysis.place_entities, analysis.PLACE_ENTITY_COLUMNS),
     ):
         df = fn(corpus_store, NOTHING)
         assert df.empty and list(df.columns) == columns, fn.__name__
@@ -355,6 +356,69 @@ def test_pair_evidence_by_article_and_under_a_filter(corpus_store, corpus):
     assert len(limited) == 1
 
 
+def _place_entity_counts(corpus: Corpus, f: Filters) -> dict[tuple, tuple[int, int]]:
+    """(place id, entity name) -> (sentences naming both, articles naming both), read
+    plainly: a place mention's sentence is that of the mention with its span; the
+    place's own span and dates do not count."""
+    view = corpus.in_view(f)
+    sentence = {(m["article_id"], m["start"], m["end"]): m["sentence"] for m in corpus.mentions}
+    wanted = {e.casefold() for e in f.entities} | set(f.entities)
+    ems = [
+        m
+        for m in corpus.mentions
+        if m["article_id"] in view
+        and m["entity_id"]
+        and m["label"] != "DATE"
+        and (m["name"].casefold() in wanted or m["entity_id"] in wanted)
+    ]
+    units: dict[tuple, tuple[set, set]] = {}
+    for p in corpus.places:
+        if p["article_id"] not in view or p["lat"] is None:
+            continue
+        ps = sentence.get((p["article_id"], p["start"], p["end"]))
+        for m in ems:
+            if m["article_id"] != p["article_id"] or (m["start"], m["end"]) == (
+                p["start"],
+                p["end"],
+            ):
+                continue
+            sents, arts = units.setdefault((p["place_id"], m["name"]), (set(), set()))
+            arts.add(p["article_id"])
+            if ps is not None and ps == m["sentence"]:
+                sents.add((p["article_id"], ps))
+    return {k: (len(s), len(a)) for k, (s, a) in units.items()}
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        Filters(entities=("Vladimir Putin",)),
+        Filters(entities=("vladimir putin", "MOSCOW")),
+        Filters(entities=("PERSON:vladimir putin", "Moscow"), date_from=D(2024, 8, 1)),
+    ],
+    ids=["one", "two-any-case", "by-id+date"],
+)
+def test_place_entities_colour_each_place_by_the_entity_it_is_named_with(corpus_store, corpus, f):
+    counts = _place_entity_counts(corpus, f)
+    df = analysis.place_entities(corpus_store, f)
+    assert list(df.columns) == analysis.PLACE_ENTITY_COLUMNS
+    # every place in view that shares an article with a filtered entity, once
+    assert sorted(df["place_id"]) == sorted({pid for pid, _ in counts})
+    assert set(df["entity"]) <= {"Vladimir Putin", "Moscow"}
+    for row in df.itertuples():
+        assert (row.sentences, row.articles) == counts[(row.place_id, row.entity)]
+        # no other filtered entity shares more sentences (nor, at a tie, more articles)
+        rivals = [v for (pid, _), v in counts.items() if pid == row.place_id]
+        assert (row.sentences, row.articles) == max(rivals)
+    assert (df["sentences"] > 0).any()
+    if len(f.entities) == 2:
+        # Moscow itself: its own mentions do not make it "named with Moscow"
+        moscow = df[df["place_id"] == "gn:524901"]
+        assert not moscow.empty and moscow["entity"].iloc[0] == "Vladimir Putin"
+    # no entity filtered: nothing to colour by
+    assert analysis.place_entities(corpus_store, Filters(countries=("RU",))).empty
+
+
 def test_options_offer_what_the_corpus_holds(corpus_store, corpus):
     opts = analysis.options(corpus_store)
     assert opts["entities"][0] in {m["name"] for m in corpus.mentions}
@@ -396,6 +460,7 @@ QUERIES = {
         s, f, scope="article", weight="pmi", top_n=60
     ),
     "pair_evidence": lambda s, f: analysis.pair_evidence(s, f, "Vladimir Putin", "Moscow"),
+    "place_entities": analysis.place_entities,
 }
 
 

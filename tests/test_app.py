@@ -10,6 +10,7 @@ import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+from geonews import charts
 from geonews.filters import Filters, from_query_params
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -378,6 +379,44 @@ def test_invalid_params_are_ignored_with_a_note(seeded):
     assert any("ignored layer='3d'" in i for i in infos(at)), infos(at)
     (fig,) = figures(at)
     assert fig["data"][0]["type"] == "scattergeo"  # the unknown layer fell back to points
+
+
+def test_map_colours_places_by_the_filtered_entity(seeded, sample_db):
+    from geonews import analysis
+    from geonews.store import Store
+
+    params = {"entity": "Vladimir Putin,Moscow", "color": "entity"}
+    with Store.open(sample_db, read_only=True) as store:
+        f = Filters(entities=("Vladimir Putin", "Moscow"))
+        best = analysis.place_entities(store, f)
+        located = analysis.place_counts(store, f)
+    names = dict(zip(located["place_id"], located["name"], strict=True))
+    at = seeded("map", **params)
+    assert at.session_state["map_color"] == "entity"
+    assert at.query_params == params
+    assert not [i for i in infos(at) if i.startswith("Link:")]
+    (fig,) = figures(at)
+    # the legend names the filtered entities, and each point is where its entity says
+    legend = {t["name"]: t for t in fig["data"]}
+    assert (
+        {"Vladimir Putin", "Moscow"} <= set(legend) <= {"Vladimir Putin", "Moscow", "other places"}
+    )
+    assert fig["layout"]["legend"]["title"]["text"] == "named most with"
+    for entity in ("Vladimir Putin", "Moscow"):
+        want = {names[p] for p in best.loc[best["entity"] == entity, "place_id"]}
+        assert set(legend[entity]["text"]) == want, entity
+    assert any(" with Vladimir Putin in " in h for h in legend["Vladimir Putin"]["hovertext"])
+    assert any("filtered entity named with it most often" in c.value for c in at.caption)
+
+    # no entity filtered: a hint, and the points go by kind
+    at = seeded("map", color="entity")
+    assert any("Filter on an entity to colour by it" in c.value for c in at.caption)
+    (fig,) = figures(at)
+    assert {t["name"] for t in fig["data"]} <= set(charts.KIND_COLORS)
+    # an unknown colour is ignored with a note
+    at = seeded("map", color="rainbow")
+    assert any("ignored color='rainbow'" in i for i in infos(at)), infos(at)
+    assert at.session_state["map_color"] == "kind"
 
 
 def test_a_place_filter_narrows_every_page(seeded, sample_db):

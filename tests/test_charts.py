@@ -198,3 +198,50 @@ def test_network_colours_each_entity_type_apart():
     nodes = {t.name: t.marker.color for t in fig.data if t.mode == "markers+text"}
     assert set(nodes) == {"GROUP", "ORG", "PERSON", "PLACE"}
     assert len(set(nodes.values())) == 4, nodes
+
+
+def test_place_points_coloured_by_the_filtered_entity():
+    points = pd.DataFrame(
+        {
+            "place_id": ["gn:gaza", "gn:sochi", "cc:RU", "gn:paris"],
+            "name": ["Gaza", "Sochi", "Russia", "Paris"],
+            "lat": [31.5, 43.6, 60.0, 48.85],
+            "lon": [34.47, 39.73, 100.0, 2.35],
+            "country_code": ["PS", "RU", "RU", "FR"],
+            "kind": ["city", "city", "country", "city"],
+            "mentions": [12, 3, 5, 1],
+            "articles": [4, 2, 3, 1],
+        }
+    )
+    entities = pd.DataFrame(
+        {
+            "place_id": ["gn:gaza", "gn:sochi", "cc:RU"],
+            "entity": ["Benjamin Netanyahu", "Vladimir Putin", "Vladimir Putin"],
+            "sentences": [5, 1, 0],
+            "articles": [4, 1, 2],
+        }
+    )
+    fig = charts.place_points_map(points, color_by="entity", entities=entities)
+    traces = {t.name: t for t in fig.data}
+    # the legend names the entities (Paris, named with none, is grey and last)
+    assert list(traces) == ["Benjamin Netanyahu", "Vladimir Putin", charts.OTHER_PLACES]
+    assert fig.layout.legend.title.text == "named most with"
+    assert list(traces["Vladimir Putin"].text) == ["Sochi", "Russia"]
+    colours = [t.marker.color for t in fig.data]
+    assert len(set(colours)) == 3 and colours[-1] == charts.OTHER_COLOR
+    # the hover says how often; sentences first, else articles
+    assert list(traces["Benjamin Netanyahu"].hovertext) == [
+        "Gaza \u2014 12 mentions; with Benjamin Netanyahu in 5 sentences"
+    ]
+    assert list(traces["Vladimir Putin"].hovertext) == [
+        "Sochi \u2014 3 mentions; with Vladimir Putin in 1 sentence",
+        "Russia \u2014 5 mentions; with Vladimir Putin in 2 articles",
+    ]
+    assert list(traces[charts.OTHER_PLACES].hovertext) == ["Paris \u2014 1 mention"]
+    # a click still filters to the place
+    point = {"customdata": list(traces["Benjamin Netanyahu"].customdata[0])}
+    assert charts.selected_location([point]) == {"places": ["gn:gaza"], "countries": []}
+    # nothing to colour by: by kind
+    fig = charts.place_points_map(points, color_by="entity", entities=entities.iloc[:0])
+    assert sorted(t.name for t in fig.data) == ["city", "country"]
+    assert fig.layout.legend.title.text == "kind"
