@@ -22,6 +22,7 @@ the full name seen in the same document.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import functools
 import importlib.util
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import spacy
+from spacy.attrs import IS_PUNCT, IS_SPACE, LOWER, ORTH
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -394,29 +396,45 @@ def _make_caps(nlp: Language, name: str):
     return CapsRetagger(nlp)
 
 
-def _trim(ent: Span) -> list[Span]:
+class _TableLines:
+    """Whether a token's sentence is a table line, each sentence worked out once per
+    document (``Token.sent`` walks the tokens again at every call)."""
+
+    def __init__(self, doc: Doc):
+        self.sents = list(doc.sents)
+        self.starts = [s.start for s in self.sents]
+        self.flags: dict[int, bool] = {}
+
+    def __call__(self, i: int) -> bool:
+        k = bisect.bisect_right(self.starts, i) - 1
+        if k not in self.flags:
+            self.flags[k] = _is_table_line(self.sents[k])
+        return self.flags[k]
+
+
+def _trim(ent: Span, table_line: _TableLines | None = None) -> list[Span]:
     """Strip determiners, titles, possessives, punctuation and spaces off an entity, and split
     it where a name cannot continue (commas, scores, line breaks, spaced dashes)."""
     doc, start, end = ent.doc, ent.start, ent.end
     label = ent.label_
     while start < end and (
-        doc[start].is_space
-        or doc[start].is_punct
-        or (doc[start].lower_ in _DETERMINERS and label != "DATE")
-        or (label == "PERSON" and doc[start].lower_ in TITLES and end - start > 1)
+        (tok := doc[start]).is_space
+        or tok.is_punct
+        or (tok.lower_ in _DETERMINERS and label != "DATE")
+        or (label == "PERSON" and tok.lower_ in TITLES and end - start > 1)
     ):
         start += 1
     while start < end and (
-        doc[end - 1].is_space
-        or (doc[end - 1].is_punct and doc[end - 1].text not in {".", ")"})
-        or doc[end - 1].lower_ in _POSSESSIVES
+        (tok := doc[end - 1]).is_space
+        or (tok.is_punct and tok.text not in {".", ")"})
+        or tok.lower_ in _POSSESSIVES
         # a name ends in a capitalised word: "Interfax news agency", "Romania cen bank"
         or (
             label in _NAME_CASED
             and end - start > 1
-            and doc[end - 1].is_lower
-            and doc[end - 1].is_alpha
-            and doc[end - 1].lower_ not in _LOWER_NAME_ENDS
+            and tok.is_lower
+            and tok.is_alpha
+            and tok.lower_ not in _LOWER_NAME_ENDS
         )
     ):
         end -= 1
@@ -427,7 +445,9 @@ def _trim(ent: Span) -> list[Span]:
         end -= 1
     if start >= end:
         return []
-    table = _is_table_line(doc[start].sent) if label in {"ORG", "FAC"} else False
+    table = False
+    if label in {"ORG", "FAC"}:
+        table = table_line(start) if table_line else _is_table_line(doc[start].sent)
     pieces, cur, longest_only = [], start, False
     for i in range(start, end):
         kind = _separator(doc, i, label, table)
@@ -569,8 +589,16 @@ def _countries() -> frozenset[str]:
 
 def _is_sports(doc: Doc) -> bool:
     """A sports report: its words include a sports-only word and four sports words."""
-    words = {t.lower_ for t in doc if not t.is_punct and not t.is_space}
-    return bool(words & _SPORT_CORE) and len(words & _SPORT_WORDS) >= 4
+    lower = doc.to_array([LOWER, IS_PUNCT, IS_SPACE])  # hashes: no Token object per token
+    words = set(lower[(lower[:, 1] == 0) & (lower[:, 2] == 0), 0].tolist())
+    return bool(words & _hashes(doc.vocab, _SPORT_CORE)) and (
+        len(words & _hashes(doc.vocab, _SPORT_WORDS)) >= 4
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _hashes(vocab, words: frozenset[str]) -> frozenset[int]:
+    return frozenset(vocab.strings.add(w) for w in words)
 
 
 def _is_name_word(tok) -> bool:
@@ -647,11 +675,16 @@ def _players(doc: Doc, sent: Span, taken: set[int]) -> list[Span]:
 def _acronyms(doc: Doc) -> list[Span]:
     """ "Party of Democratic Action ( SDA )": the bracketed acronym takes the name's label."""
     ents = list(doc.ents)
+    orth = doc.to_array(ORTH)  # token texts as hashes: no Token object per token
+    opening, closing = doc.vocab.strings["("], doc.vocab.strings[")"]
+    inside = ((orth[1:-2] == opening) & (orth[3:] == closing)).nonzero()[0] + 2  # i in 2..n-2
+    if not len(inside):
+        return ents
     ends = {e.end: e for e in ents}
     taken = {t.i for e in ents for t in e}
-    for tok in doc[2:-1]:
-        i = tok.i
-        if doc[i - 1].text != "(" or doc[i + 1].text != ")" or i in taken:
+    for i in inside.tolist():
+        tok = doc[i]
+        if i in taken:
             continue
         if not (tok.is_upper and tok.is_alpha and 2 <= len(tok.text) <= 8):
             continue
@@ -751,7 +784,8 @@ def _consistent(doc: Doc, forced: dict[str, str] | None = None) -> list[Span]:
 def _rules(doc: Doc) -> Doc:
     """General news rules: trim and split spans, initials, acronyms, sports teams and
     players, one sense per document, datelines."""
-    ents = [t for e in doc.ents for t in _trim(e)]
+    table_line = _TableLines(doc)
+    ents = [t for e in doc.ents for t in _trim(e, table_line)]
     doc.ents = spacy.util.filter_spans(_uncased_names(doc, ents))
     doc.ents = [_extend_person(e) if e.label_ == "PERSON" else e for e in doc.ents]
     doc.ents = spacy.util.filter_spans(_acronyms(doc))
