@@ -3,6 +3,7 @@ a fresh DuckDB file per test; the seed article when ../shared is present."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,14 @@ def sample_store(sample_db):
 
     with Store.open(sample_db) as store:
         yield store
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module():
+    """Streamlit's AppTest runs its script as ``__main__`` and leaves it there; a process
+    spawned later (a Dask worker, a pool worker) would then re-run that script on start
+    ("Nanny failed to start"). Put the real ``__main__`` back after every test."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None and sys.modules.get("__main__") is not main:
+        sys.modules["__main__"] = main
