@@ -178,7 +178,9 @@ def paragraph_analyses(samples: list[dict]) -> list[list[dict]]:
             starts.append(starts[-1] + len(para) + len(SEP))
         sent_starts = [sent.start_char for sent in doc.sents]
         first_sent = [bisect.bisect_right(sent_starts, c) - 1 for c in starts]
-        n_sents = [b - a for a, b in zip(first_sent, [*first_sent[1:], len(sent_starts)], strict=True)]
+        n_sents = [
+            b - a for a, b in zip(first_sent, [*first_sent[1:], len(sent_starts)], strict=True)
+        ]
 
         def para_of(offset: int) -> int:
             return bisect.bisect_right(starts, offset) - 1  # noqa: B023

@@ -127,9 +127,7 @@ def kill_mid_ingest(corpus: Path, db: Path, *, at_least: int) -> int:
     return shown[0]
 
 
-def test_kill_9_mid_ingest_leaves_a_consistent_store_and_resume_completes(
-    corpus, clean, tmp_path
-):
+def test_kill_9_mid_ingest_leaves_a_consistent_store_and_resume_completes(corpus, clean, tmp_path):
     total = len(clean["articles"])
     assert total == 83 * COPIES
     db = tmp_path / "killed.duckdb"
@@ -199,9 +197,12 @@ def test_pins_and_merges_survive_re_ingest(tmp_path):
             [place_text],
         ).fetchall()
         assert coords == [(10.5, 20.25)]
-        assert cur.execute(
-            "SELECT count(DISTINCT article_id) FROM mention_places WHERE text = ?", [place_text]
-        ).fetchone()[0] == articles
+        assert (
+            cur.execute(
+                "SELECT count(DISTINCT article_id) FROM mention_places WHERE text = ?", [place_text]
+            ).fetchone()[0]
+            == articles
+        )
         assert not cur.execute(
             "SELECT count(*) FROM mentions WHERE entity_id = ?", [source_id]
         ).fetchone()[0]
