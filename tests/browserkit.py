@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 BOOT_TIMEOUT = 90
+SHOTS = ROOT / "artifacts" / "screenshots"
 
 
 def require_chromium() -> None:
@@ -89,3 +90,14 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def shot_on_failure(page, name: str):
+    """Save a screenshot as <name>-failure.png when the block fails."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(SHOTS / f"{name}-failure.png"), full_page=True)
+        raise

@@ -12,7 +12,6 @@ an article.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import shutil
@@ -20,9 +19,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from browserkit import ROOT, chromium, dashboard, require_chromium
+from browserkit import SHOTS, chromium, dashboard, require_chromium, shot_on_failure
 
-SHOTS = ROOT / "artifacts" / "screenshots"
 RESULT_TIMEOUT = 180_000  # ms: the first analysis loads the model and the gazetteer
 
 ARTICLE = """Netanyahu meets Putin in Sochi
@@ -91,17 +89,6 @@ def page(browser, request):
     yield page
     page.close()
     assert not outside, f"the dashboard reached outside the machine: {outside}"
-
-
-@contextlib.contextmanager
-def shot_on_failure(page, name: str):
-    """Save a screenshot as <name>-failure.png when the block fails."""
-    try:
-        yield
-    except BaseException:
-        with contextlib.suppress(Exception):
-            page.screenshot(path=str(SHOTS / f"{name}-failure.png"), full_page=True)
-        raise
 
 
 def settle(page, timeout: int = 60_000) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
+from test_integrity import ROWS
+from test_integrity import snapshot_rows as rows
 
 from components import resources
 from geonews import analysis, pipeline, sources
@@ -27,14 +29,6 @@ READERS = 3
 OWN = 3  # articles each writer pastes alone
 SHARED = 2  # articles every writer pastes too (the same content, eight times)
 
-ROWS = {
-    "articles": "id, ref, title, url, source, published, text",
-    "entities": "id, name, label",
-    "mentions": 'article_id, start, "end", text, label, entity, entity_id, sentence',
-    "places": "id, name, lat, lon, country_code, kind",
-    "mention_places": 'article_id, place_id, start, "end", text, confidence, reason',
-    "dates": 'article_id, start, "end", text, date, precision',
-}
 
 # One statement, so one snapshot: per article what is stored with it, and what is stored
 # without the row it belongs to ('' rows: mentions, places and dates of no article,
@@ -63,14 +57,6 @@ def expected_counts(a) -> tuple[int, int, int]:
         sum(max(1, len(p.mentions)) for p in a.places),
         len(a.dates),
     )
-
-
-def rows(store: Store) -> dict[str, list[tuple]]:
-    cur = store.cursor()
-    return {
-        t: sorted(map(tuple, cur.execute(f"SELECT {cols} FROM {t}").fetchall()), key=repr)
-        for t, cols in ROWS.items()
-    }
 
 
 @pytest.fixture

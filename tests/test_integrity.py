@@ -44,14 +44,19 @@ def geonews(*args: str, db: Path, **kw) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
+def snapshot_rows(store: Store) -> dict[str, list[tuple]]:
+    """Every row of every table of an open store (sorted; no timestamps)."""
+    cur = store.cursor()
+    return {
+        t: sorted(map(tuple, cur.execute(f"SELECT {cols} FROM {t}").fetchall()), key=repr)
+        for t, cols in ROWS.items()
+    }
+
+
 def snapshot(db: Path) -> dict[str, list[tuple]]:
     """Every row of every table (sorted; no timestamps)."""
     with Store.open(db, read_only=True) as store:
-        cur = store.cursor()
-        return {
-            t: sorted(map(tuple, cur.execute(f"SELECT {cols} FROM {t}").fetchall()), key=repr)
-            for t, cols in ROWS.items()
-        }
+        return snapshot_rows(store)
 
 
 def per_article(snap: dict) -> dict[str, tuple[int, int, int]]:
@@ -234,11 +239,3 @@ def test_pins_and_merges_survive_re_ingest(tmp_path):
     assert more.returncode == 0 and "added 2" in more.stdout, more.stdout + more.stderr
     with Store.open(db) as store:
         check(store, articles=n_articles + 2)
-
-
-def snapshot_rows(store: Store) -> dict[str, list[tuple]]:
-    cur = store.cursor()
-    return {
-        t: sorted(map(tuple, cur.execute(f"SELECT {cols} FROM {t}").fetchall()), key=repr)
-        for t, cols in ROWS.items()
-    }

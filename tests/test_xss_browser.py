@@ -13,13 +13,12 @@ import contextlib
 from pathlib import Path
 
 import pytest
-from browserkit import ROOT, chromium, dashboard, require_chromium
+from browserkit import SHOTS, chromium, dashboard, require_chromium, shot_on_failure
 
 from geonews import curation, pipeline
 from geonews.models import Article
 from geonews.store import Store
 
-SHOTS = ROOT / "artifacts" / "screenshots"
 RESULT_TIMEOUT = 180_000  # ms: the first analysis loads the model and the gazetteer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -141,16 +140,6 @@ def assert_clean(page, where: str) -> None:
     injected = page.evaluate(INJECTED)
     assert not injected, f"{where}: injected {injected}"
     assert not page.watch.outside, f"{where}: requests left the machine {page.watch.outside}"
-
-
-@contextlib.contextmanager
-def shot_on_failure(page, name: str):
-    try:
-        yield
-    except BaseException:
-        with contextlib.suppress(Exception):
-            page.screenshot(path=str(SHOTS / f"{name}-failure.png"), full_page=True)
-        raise
 
 
 def test_paste_analyse_and_store_payloads(server, page):
