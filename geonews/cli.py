@@ -338,12 +338,13 @@ def cmd_ingest(args) -> int:
     urls, files = _ingest_inputs(args)
     total = None if urls else _count_articles(files)
     articles = _stream_articles(urls, files, errors)
-    if args.engine == "dask":
-        from geonews import distributed
+    with Store.open(_db_path(args)) as store:
+        fallback = None if args.engine == "dask" else _fallback(StoreCache(store))
+        progress = _Progress(total, disable=args.quiet)
+        try:
+            if args.engine == "dask":
+                from geonews import distributed
 
-        with Store.open(_db_path(args)) as store:
-            progress = _Progress(total, disable=args.quiet)
-            try:
                 result = distributed.ingest(
                     articles,
                     store,
@@ -354,15 +355,7 @@ def cmd_ingest(args) -> int:
                     pins=store.pins(),
                     progress=progress,
                 )
-            finally:
-                progress.close()
-            stats = store.stats()
-        fallback = None
-    else:
-        with Store.open(_db_path(args)) as store:
-            fallback = _fallback(StoreCache(store))
-            progress = _Progress(total, disable=args.quiet)
-            try:
+            else:
                 result = pipeline.ingest(
                     articles,
                     store,
@@ -372,9 +365,9 @@ def cmd_ingest(args) -> int:
                     fallback=fallback,
                     progress=progress,
                 )
-            finally:
-                progress.close()
-            stats = store.stats()
+        finally:
+            progress.close()
+        stats = store.stats()
     for line, message in errors:
         where, _, msg = message.partition(": ")
         failures.add(f"{where} line {line}" if line else where, msg or message)
