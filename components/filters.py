@@ -39,7 +39,7 @@ KEYS = {
 }
 FILTER_PARAMS = ("entity", "type", "place", "country", "from", "to", "source", "q")
 # the pages' own view settings that may share the URL with the filters
-VIEW_PARAMS = ("layer", "color", "freq", "event_freq", "scope", "weight", "top")
+VIEW_PARAMS = ("layer", "color", "freq", "event_freq", "scope", "weight", "top", "view")
 WRITTEN = "_filters_written"
 CURRENT = "_filters_current"
 NOTES = "_filters_notes"

@@ -540,6 +540,51 @@ def event_timeline_fig(df: pd.DataFrame, *, freq: str = "month", height: int = 3
     )
 
 
+def timelines_fig(
+    published: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    freq: str = "week",
+    event_freq: str = "month",
+    height: int = 560,
+) -> go.Figure:
+    """Both timelines in one figure: when it was reported (top), when it happened (below).
+
+    Each row keeps its own labelled date axis: the dates articles mention can reach
+    decades before the articles themselves. One figure instead of two halves what the
+    browser draws after each filter change.
+    """
+    from plotly.subplots import make_subplots
+
+    parts = (
+        publication_timeline_fig(published, freq=freq),
+        event_timeline_fig(events, freq=event_freq),
+    )
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        vertical_spacing=0.17,
+        subplot_titles=[part.layout.title.text for part in parts],
+    )
+    for row, part in enumerate(parts, start=1):
+        for trace in part.data:
+            fig.add_trace(trace, row=row, col=1)
+        fig.update_yaxes(
+            title_text=part.layout.yaxis.title.text, rangemode="tozero", row=row, col=1
+        )
+    fig.update_xaxes(type="date")
+    fig.update_annotations(font_size=15, xanchor="left", x=0)
+    if events.empty:
+        fig.add_annotation(
+            text="no dates mentioned in these articles could be resolved",
+            xref="x2 domain", yref="y2 domain", x=0.5, y=0.5, showarrow=False,
+        )  # fmt: skip
+    fig.update_layout(
+        height=height, margin={"l": 0, "r": 0, "t": 30, "b": 0}, bargap=0.1, showlegend=False
+    )
+    return fig
+
+
 def entity_timeline_fig(df: pd.DataFrame, *, height: int = 320) -> go.Figure:
     """Mentions per period of each entity (``[period, entity, mentions]``), one line each."""
     fig = go.Figure()

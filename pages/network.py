@@ -13,6 +13,7 @@ from geonews import charts
 SCOPES = {"sentence": "same sentence", "article": "same article"}
 WEIGHTS = {"count": "count", "pmi": "PMI (surprise)"}
 GRAPH_KEY = "network_graph"
+VIEWS = {"graph": "Graph", "heatmap": "Heatmap"}
 
 
 def _snippet_html(title: str, snippet: str, *names: str) -> str:
@@ -73,17 +74,25 @@ if pairs.empty:
     st.stop()
 
 nodes = data.query("top_entities", store, f, n=500)
-graph_tab, heat_tab = st.tabs(["Graph", "Heatmap"])
-with graph_tab:
-    st.caption(
-        "Node size: mentions; colour: type; edge width: weight. Click a node to filter every "
-        "view to that entity; drag to pan, scroll to zoom."
-    )
-    graph = data.figure("network_graph", pairs, nodes, value="weight")
-    render.plot(graph, key=GRAPH_KEY, on_select=_on_click)
-with heat_tab:
-    heat = data.figure("cooccurrence_heatmap", pairs, value="weight", title=WEIGHTS[weight])
-    render.plot(heat, key="network_heatmap")
+graph = data.figure("network_graph", pairs, nodes, value="weight")
+heat = data.figure("cooccurrence_heatmap", pairs, value="weight", title=WEIGHTS[weight])
+# only the open tab is drawn (a chart is most of a re-render's time in the browser)
+view_default = filters.view_param("view", list(VIEWS), "graph")
+graph_tab, heat_tab = st.tabs(
+    list(VIEWS.values()), default=VIEWS[view_default], key="network_view", on_change="rerun"
+)
+if heat_tab.open:
+    filters.set_view_param("view", "heatmap", "graph")
+    with heat_tab:
+        render.plot(heat, key="network_heatmap")
+else:
+    filters.set_view_param("view", "graph", "graph")
+    with graph_tab:
+        st.caption(
+            "Node size: mentions; colour: type; edge width: weight. Click a node to filter "
+            "every view to that entity; drag to pan, scroll to zoom."
+        )
+        render.plot(graph, key=GRAPH_KEY, on_select=_on_click)
 
 st.markdown("#### Strongest pairs")
 table = pairs.sort_values("weight", ascending=False, kind="stable").reset_index(drop=True)

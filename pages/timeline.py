@@ -27,20 +27,16 @@ if published.empty:
     filters.empty_state(f, "articles")
     st.stop()
 
-pub_fig = data.figure("publication_timeline_fig", published, freq=freq)
-render.plot(pub_fig, key="timeline_published")
-st.caption(f"{int(published['articles'].sum())} article(s) by publication date.")
-
 events = data.query("event_timeline", store, f, freq=event_freq)
-event_fig = data.figure("event_timeline_fig", events, freq=event_freq)
-render.plot(event_fig, key="timeline_events")
-if events.empty:
-    st.info("These articles mention no dates that could be resolved to a day, month or year.")
-else:
-    st.caption(
-        'Dates written in the articles ("on Thursday", "in March 2023"), resolved against '
-        "each article's publication date: when the reported events happened."
-    )
+timelines = data.figure("timelines_fig", published, events, freq=freq, event_freq=event_freq)
+render.plot(timelines, key="timeline_timelines")
+when = (
+    "These articles mention no dates that could be resolved to a day, month or year."
+    if events.empty
+    else 'Below, the dates written in the articles ("on Thursday", "in March 2023"), '
+    "resolved against each article's publication date: when the reported events happened."
+)
+st.caption(f"{int(published['articles'].sum())} article(s) by publication date. {when}")
 
 st.markdown("#### Mentions over time")
 top = data.query("top_entities", store, f, n=30)
@@ -63,7 +59,7 @@ else:
     entity_fig = None
     st.info("Pick entities above to follow their mentions over time.")
 
-figures = {"published": pub_fig, "events": event_fig}
+figures = {"timelines": timelines}
 if entity_fig is not None:
     figures["entity-mentions"] = entity_fig
 render.exports(store, f, key="timeline", what=("articles", "mentions"), figures=figures)

@@ -245,15 +245,21 @@ def test_every_page_shows_the_corpus(seeded):
     assert (places["mentions"] >= 1).all()
 
     go(at, "timeline")
-    published, events, per_entity = figures(at)
-    assert sum(ys(published["data"][0])) == 20
-    assert "events" in json.dumps(events["layout"]).lower() or events["data"]
+    timelines, per_entity = figures(at)
+    published, events = timelines["data"]
+    assert sum(ys(published)) == 20, "articles by publication date, on the first axis"
+    assert events["xaxis"] == "x2" and sum(ys(events)) > 0, "mentioned dates, on their own"
+    assert "happened" in json.dumps(timelines["layout"]["annotations"])
     assert per_entity["data"], "mentions over time of the top entities"
 
     go(at, "network")
-    graph, heat = figures(at)
+    (graph,) = figures(at)  # only the open tab is drawn
     assert any(t.get("mode", "").startswith("markers") for t in graph["data"])
+    at.session_state["network_view"] = "Heatmap"
+    at.run()
+    (heat,) = figures(at)
     assert heat["data"][0]["type"] == "heatmap"
+    assert at.query_params["view"] == "heatmap", "the open tab is in the link"
     pairs = table(at, "network_pairs")
     assert len(pairs) > 5 and (pairs["count"] >= 1).all()
     assert any('class="geonews-evidence"' in h.proto.body for h in at.get("html"))
@@ -335,6 +341,7 @@ def test_view_settings_share_the_url_with_the_filters(seeded):
             {"scope": "article", "weight": "pmi", "top": "30"},
             {"network_scope": "article", "network_weight": "pmi", "network_top": 30},
         ),
+        ("network", {"view": "heatmap"}, {"network_view": "Heatmap"}),
     ],
 )
 def test_each_page_reads_its_view_settings_from_the_url(seeded, page, params, widgets):

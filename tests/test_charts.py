@@ -245,3 +245,25 @@ def test_place_points_coloured_by_the_filtered_entity():
     fig = charts.place_points_map(points, color_by="entity", entities=entities.iloc[:0])
     assert sorted(t.name for t in fig.data) == ["city", "country"]
     assert fig.layout.legend.title.text == "kind"
+
+
+def test_timelines_keep_reported_and_happened_on_their_own_date_axes():
+    published = pd.DataFrame({"period": ["2024-06-03", "2024-06-10"], "articles": [3, 1]})
+    events = pd.DataFrame({"period": ["1948-05-01", "2024-06-01"], "mentions": [2, 5]})
+    fig = charts.timelines_fig(published, events, freq="week", event_freq="month")
+    reported, happened = fig.data
+    assert (reported.xaxis, list(reported.y)) == ("x", [3, 1])
+    assert (happened.xaxis, list(happened.y)) == ("x2", [2, 5])
+    # each axis spans its own dates: 1948 does not squash the 2024 articles
+    assert fig.layout.xaxis.matches is None and fig.layout.xaxis2.matches is None
+    titles = [a.text for a in fig.layout.annotations]
+    assert "reported" in titles[0] and "week" in titles[0]
+    assert "happened" in titles[1] and "month" in titles[1]
+    assert (fig.layout.yaxis.title.text, fig.layout.yaxis2.title.text) == (
+        "articles",
+        "date mentions",
+    )
+
+    empty = charts.timelines_fig(published, events.iloc[:0])
+    assert len(empty.data) == 1
+    assert any("could be resolved" in a.text for a in empty.layout.annotations)
