@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from geonews import gazetteer as gz
 from geonews.gazetteer import GazEntry, Gazetteer, normalize
-from geonews.models import Candidate, Mention, Place, Span
+from geonews.models import Candidate, Mention, Place, Span, doc_text
 
 PLACE_LABELS = frozenset({"GPE", "LOC"})
 BLOCK_LABELS = frozenset({"PERSON", "ORG", "NORP", "WORK_OF_ART", "PRODUCT", "EVENT", "LAW"})
@@ -176,7 +176,7 @@ def _usable(entries: list[GazEntry], *, strict: bool) -> bool:
 
 
 def _recognise(doc, mentions: list[Mention], gaz: Gazetteer, *, match: bool) -> list[_Toponym]:
-    text = doc.text
+    text = doc_text(doc)
     out: list[_Toponym] = []
     covered = bytearray(len(text) + 1)
     for m in mentions:
@@ -296,7 +296,7 @@ def _sentence_of(mentions: list[Mention], pos: int) -> int:
 
 def _match_missed(doc, gaz: Gazetteer, covered: bytearray, mentions) -> list[_Toponym]:
     """Capitalised runs the model left untagged that name a prominent place."""
-    text = doc.text
+    text = doc_text(doc)
     out = []
     run: list = []
 
@@ -332,16 +332,19 @@ def _match_missed(doc, gaz: Gazetteer, covered: bytearray, mentions) -> list[_To
             return
         out.append(_Toponym(s, e, surface, normalize(surface), "MATCH", 0))
 
-    for tok in doc:
-        t = tok.text
-        ok = (t[:1].isupper() and (tok.is_title or tok.is_upper or "." in t)) and not tok.is_punct
-        if ok and run and tok.is_sent_start:
+    # token flags as arrays: a Token object only for the tokens a run takes
+    strings = doc.vocab.strings
+    flags = doc.to_array(["ORTH", "IS_TITLE", "IS_UPPER", "IS_PUNCT", "SENT_START"]).tolist()
+    for i, (orth, title, upper, punct, sent_start) in enumerate(flags):
+        t = strings[orth]
+        ok = (t[:1].isupper() and (title or upper or "." in t)) and not punct
+        if ok and run and sent_start == 1:
             flush()
             run = []
         if ok:
-            run.append(tok)
+            run.append(doc[i])
         elif run and t.lower() in ("of", "de", "del", "al", "el") and len(run) < 3:
-            run.append(tok)
+            run.append(doc[i])
         else:
             while run and not run[-1].text[:1].isupper():
                 run.pop()
@@ -470,7 +473,7 @@ def _container(
 
 def _context(doc, mentions, tops: list[_Toponym], gaz: Gazetteer) -> _Context:
     ctx = _Context()
-    text = doc.text
+    text = doc_text(doc)
     for m in mentions:
         if m.label == "NORP":
             cc = gaz.demonym(m.text)
@@ -879,7 +882,7 @@ def geoparse(
         return []
     ctx = _context(doc, mentions, tops, gaz)
     # the preceding "X in Y" pattern: "Tripoli in Lebanon"
-    text = doc.text
+    text = doc_text(doc)
     for t in tops:
         m = re.match(
             r"\s+in\s+((?:[A-Z][\w.'\-]*)(?:\s+[A-Z][\w.'\-]*)?)", text[t.end : t.end + 60]

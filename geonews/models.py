@@ -189,3 +189,15 @@ class Analysis:
             "places": [p.to_json(explain=explain) for p in self.places],
             "dates": [d.to_json() for d in self.dates],
         }
+
+
+def doc_text(doc) -> str:
+    """A spaCy ``Doc``'s text, joined once per document and kept in its ``user_data``.
+
+    ``Doc.text`` joins every token's text at each call; the steps after the model
+    (mentions, geoparsing) read it several times per article.
+    """
+    text = doc.user_data.get("geonews_text")
+    if text is None:
+        text = doc.user_data["geonews_text"] = doc.text
+    return text

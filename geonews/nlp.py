@@ -43,7 +43,7 @@ from spacy.tokens import Doc, Span
 
 from geonews import settings
 from geonews.errors import ModelNotFoundError
-from geonews.models import Mention
+from geonews.models import Mention, doc_text
 
 #: First installed wins. md scores clearly better than sm on CoNLL++ dev (PER/ORG/LOC micro-F1
 #: about +0.04) at the same ner-only speed; official package names before the PyPI re-uploads
@@ -672,16 +672,16 @@ def _players(doc: Doc, sent: Span, taken: set[int]) -> list[Span]:
 # --------------------------------------------------------------------------- one document
 
 
-def _acronyms(doc: Doc) -> list[Span]:
+def _acronyms(doc: Doc, ents: list[Span] | None = None) -> list[Span]:
     """ "Party of Democratic Action ( SDA )": the bracketed acronym takes the name's label."""
-    ents = list(doc.ents)
+    ents = list(doc.ents) if ents is None else list(ents)
     orth = doc.to_array(ORTH)  # token texts as hashes: no Token object per token
     opening, closing = doc.vocab.strings["("], doc.vocab.strings[")"]
     inside = ((orth[1:-2] == opening) & (orth[3:] == closing)).nonzero()[0] + 2  # i in 2..n-2
     if not len(inside):
         return ents
     ends = {e.end: e for e in ents}
-    taken = {t.i for e in ents for t in e}
+    taken = {i for e in ents for i in range(e.start, e.end)}
     for i in inside.tolist():
         tok = doc[i]
         if i in taken:
@@ -711,51 +711,60 @@ def _uncased_names(doc: Doc, ents: list[Span]) -> list[Span]:
     return [e for e in ents if (e.start, e.end) not in drop]
 
 
-def _consistent(doc: Doc, forced: dict[str, str] | None = None) -> list[Span]:
+def _consistent(
+    doc: Doc, forced: dict[str, str] | None = None, ents: list[Span] | None = None
+) -> list[Span]:
     """One sense per document: a surname alone is a PERSON, a name keeps its majority
     label, and untagged repeats of a tagged name are tagged too.
 
     ``forced`` (lower-case name -> label: the teams of a sports report) wins over the vote,
-    except after "in"/"at" ("in Pittsburgh" is the city, "Pittsburgh 5" the team)."""
+    except after "in"/"at" ("in Pittsburgh" is the city, "Pittsburgh 5" the team).
+    ``ents``: the document's entities when the caller has them (else ``doc.ents``).
+
+    Texts come from ``doc.text`` slices and one list of lower-cased tokens: ``Span.text``
+    and ``doc[i]`` make a Token object per token at every call."""
     forced = forced or {}
-    ents = list(doc.ents)
+    ents = list(doc.ents) if ents is None else ents
+    text = doc_text(doc)
+    strings = doc.vocab.strings
+    lows = [strings[h] for h in doc.to_array(LOWER).tolist()]  # no Token objects
+    low_texts = [text[e.start_char : e.end_char].lower() for e in ents]
     surnames = set()
     for e in ents:
         if e.label_ == "PERSON" and len(e) > 1 and all(t.is_alpha or t.text == "." for t in e):
-            surnames.add(e[-1].lower_)
+            surnames.add(lows[e.end - 1])
     votes: dict[str, Counter] = {}
-    for e in ents:
+    for e, key in zip(ents, low_texts, strict=True):
         if e.label_ in NAME_LABELS:
-            votes.setdefault(e.text.lower(), Counter())[e.label_] += 1
+            votes.setdefault(key, Counter())[e.label_] += 1
     out = []
-    for e in ents:
+    for e, key in zip(ents, low_texts, strict=True):
         label = e.label_
-        key = e.text.lower()
         if key in forced and (label in _TEAM_LABELS or (label == "PERSON" and len(e) == 1)):
-            if not (e.start and doc[e.start - 1].lower_ in _VENUE):
+            if not (e.start and lows[e.start - 1] in _VENUE):
                 label = forced[key]
-        elif label in {"ORG", "GPE", "LOC", "NORP"} and len(e) == 1 and e[0].lower_ in surnames:
+        elif label in {"ORG", "GPE", "LOC", "NORP"} and len(e) == 1 and lows[e.start] in surnames:
             label = "PERSON"
         elif label in NAME_LABELS:
-            (top, n), *rest = votes[e.text.lower()].most_common(2) + [(None, 0)]
+            (top, n), *rest = votes[key].most_common(2) + [(None, 0)]
             if n > rest[0][1]:
                 label = top
         out.append(e if label == e.label_ else Span(doc, e.start, e.end, label=label))
     # tag untagged repeats
     names: dict[tuple[str, ...], str] = {}
     for e in out:
-        if e.label_ in NAME_LABELS and e.text[:1].isupper() and e.text.lower() not in STOP_WORDS:
-            if len(e.text) > 2:
-                names.setdefault(tuple(t.lower_ for t in e), e.label_)
+        name = text[e.start_char : e.end_char]
+        if e.label_ in NAME_LABELS and name[:1].isupper() and name.lower() not in STOP_WORDS:
+            if len(name) > 2:
+                names.setdefault(tuple(lows[e.start : e.end]), e.label_)
     for surname in surnames:  # "Quillfeather" alone after "Jane Quillfeather"
         if len(surname) > 2 and surname not in STOP_WORDS:
             names.setdefault((surname,), "PERSON")
     if not names:
         return out
-    taken = {t.i for e in out for t in e}
+    taken = {i for e in out for i in range(e.start, e.end)}
     longest = max(len(k) for k in names)
     firsts = {k[0] for k in names}
-    lows = [t.lower_ for t in doc]  # one pass over the tokens; the scan works on strings
     i, size = 0, len(lows)
     while i < size:
         hit = 0
@@ -784,21 +793,22 @@ def _consistent(doc: Doc, forced: dict[str, str] | None = None) -> list[Span]:
 def _rules(doc: Doc) -> Doc:
     """General news rules: trim and split spans, initials, acronyms, sports teams and
     players, one sense per document, datelines."""
+    # each step gets the spans the last one set: reading ``doc.ents`` back rebuilds them
     table_line = _TableLines(doc)
     ents = [t for e in doc.ents for t in _trim(e, table_line)]
-    doc.ents = spacy.util.filter_spans(_uncased_names(doc, ents))
-    doc.ents = [_extend_person(e) if e.label_ == "PERSON" else e for e in doc.ents]
-    doc.ents = spacy.util.filter_spans(_acronyms(doc))
+    doc.ents = ents = spacy.util.filter_spans(_uncased_names(doc, ents))
+    doc.ents = ents = [_extend_person(e) if e.label_ == "PERSON" else e for e in ents]
+    doc.ents = ents = spacy.util.filter_spans(_acronyms(doc, ents))
     teams: dict[str, str] = {}
     if _is_sports(doc):
         ents, teams = _sports(doc)
-        doc.ents = _prefer_new(doc, ents)
-    doc.ents = spacy.util.filter_spans(_consistent(doc, teams))
+        doc.ents = ents = _prefer_new(doc, ents)
+    doc.ents = ents = spacy.util.filter_spans(_consistent(doc, teams, ents))
     lines = _dateline(doc)
     if lines:
-        taken = {t.i for e in doc.ents for t in e}
-        extra = [s for s in lines if not any(t.i in taken for t in s)]
-        doc.ents = sorted([*doc.ents, *extra], key=lambda e: e.start)
+        taken = {i for e in ents for i in range(e.start, e.end)}
+        extra = [s for s in lines if not any(i in taken for i in range(s.start, s.end))]
+        doc.ents = sorted([*ents, *extra], key=lambda e: e.start)
     return doc
 
 
@@ -951,14 +961,15 @@ def _resolve_person(text: str, start: int, index, kb: KnowledgeBase) -> str:
 def extract_mentions(doc: Doc) -> list[Mention]:
     """Mentions of the kept labels, with canonical entities and sentence indexes."""
     kb = knowledge_base()
-    sent_index = (
-        {s.start: i for i, s in enumerate(doc.sents)} if doc.has_annotation("SENT_START") else {}
-    )
+    # a sentence is found by bisecting its start (``Span.sent`` walks the tokens each time)
+    starts = [s.start for s in doc.sents] if doc.has_annotation("SENT_START") else []
+    whole = doc_text(doc)
     ents = [e for e in doc.ents if e.label_ in LABELS]
-    index = _surname_index([(" ".join(e.text.split()), e.label_, e.start_char) for e in ents])
+    raw = [whole[e.start_char : e.end_char] for e in ents]
+    texts = [" ".join(t.split()) for t in raw]
+    index = _surname_index([(t, e.label_, e.start_char) for t, e in zip(texts, ents, strict=True)])
     out = []
-    for ent in ents:
-        text = " ".join(ent.text.split())
+    for ent, surface, text in zip(ents, raw, texts, strict=True):
         if ent.label_ == "PERSON":
             entity = _resolve_person(text, ent.start_char, index, kb)
         elif ent.label_ == "DATE":
@@ -967,8 +978,8 @@ def extract_mentions(doc: Doc) -> list[Mention]:
             entity = kb.canonical(text, "NORP") or _demonym_canonical(text)
         else:
             entity = ent.ent_id_ or kb.canonical(text, ent.label_) or text
-        sent = sent_index.get(ent.sent.start, 0) if sent_index else 0
-        out.append(Mention(ent.text, ent.label_, ent.start_char, ent.end_char, entity, sent))
+        sent = max(bisect.bisect_right(starts, ent.start) - 1, 0) if starts else 0
+        out.append(Mention(surface, ent.label_, ent.start_char, ent.end_char, entity, sent))
     return out
 
 
