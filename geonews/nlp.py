@@ -35,7 +35,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import spacy
-from spacy.attrs import IS_PUNCT, IS_SPACE, LOWER, ORTH
+from spacy.attrs import (
+    IS_ALPHA,
+    IS_DIGIT,
+    IS_LOWER,
+    IS_PUNCT,
+    IS_SPACE,
+    IS_UPPER,
+    LENGTH,
+    LOWER,
+    ORTH,
+    SPACY,
+)
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -298,15 +309,19 @@ def demonym_country(text: str) -> str | None:
 @Language.component("geonews_breaks")
 def _breaks(doc: Doc) -> Doc:
     """A line break ends a sentence unless the next line starts in lower case."""
-    for tok in doc[1:]:
-        prev = doc[tok.i - 1]
-        if "\n" in prev.text or "\n" in prev.whitespace_:
-            if tok.is_space:
+    # token texts from arrays: a Token object only where a flag is set (a token's trailing
+    # whitespace is one space or none, so line breaks are always tokens of their own)
+    strings = doc.vocab.strings
+    rows = doc.to_array([ORTH, IS_SPACE]).tolist()
+    texts = [strings[orth] for orth, _ in rows]
+    for i in range(1, len(texts)):
+        prev, text, space = texts[i - 1], texts[i], rows[i][1]
+        if "\n" in prev:
+            if space:
                 continue
-            blank = prev.text.count("\n") + prev.whitespace_.count("\n") >= 2
-            tok.is_sent_start = blank or not tok.text[:1].islower()
-        elif tok.is_space and "\n" in tok.text:
-            tok.is_sent_start = False
+            doc[i].is_sent_start = prev.count("\n") >= 2 or not text[:1].islower()
+        elif space and "\n" in text:
+            doc[i].is_sent_start = False
     return doc
 
 
@@ -315,11 +330,14 @@ def _is_caps_word(tok) -> bool:
 
 
 def _caps_sentences(doc: Doc) -> list[Span]:
+    flags = doc.to_array([IS_ALPHA, LENGTH, IS_UPPER])  # no Token object per token
+    words = (flags[:, 0] == 1) & (flags[:, 1] > 1)
+    upper = words & (flags[:, 2] == 1)
     out = []
     for sent in doc.sents:
-        words = [t for t in sent if t.is_alpha and len(t.text) > 1]
-        caps = sum(1 for t in words if t.text.isupper())
-        if caps >= 2 and caps >= 0.7 * len(words):
+        n = int(words[sent.start : sent.end].sum())
+        caps = int(upper[sent.start : sent.end].sum())
+        if caps >= 2 and caps >= 0.7 * n:
             out.append(sent)
     return out
 
@@ -396,61 +414,71 @@ def _make_caps(nlp: Language, name: str):
     return CapsRetagger(nlp)
 
 
-class _TableLines:
-    """Whether a token's sentence is a table line, each sentence worked out once per
-    document (``Token.sent`` walks the tokens again at every call)."""
+class _Tokens:
+    """A document's token texts and flags as lists, built once per document.
+
+    ``doc[i]`` makes a new Token object at every access; the span rules read these
+    lists instead. ``table_line(i)`` says whether token i's sentence is a table line,
+    each sentence worked out once (``Token.sent`` walks the tokens at every call)."""
 
     def __init__(self, doc: Doc):
+        strings = doc.vocab.strings
+        rows = doc.to_array([ORTH, LOWER, IS_SPACE, IS_PUNCT, IS_LOWER, IS_ALPHA, IS_DIGIT, SPACY])
+        rows = rows.tolist()
+        self.text = [strings[r[0]] for r in rows]
+        self.lower = [strings[r[1]] for r in rows]
+        self.space, self.punct, self.is_lower, self.alpha, self.digit, self.ws = (
+            [r[k] for r in rows] for k in range(2, 8)
+        )
         self.sents = list(doc.sents)
         self.starts = [s.start for s in self.sents]
         self.flags: dict[int, bool] = {}
 
-    def __call__(self, i: int) -> bool:
+    def table_line(self, i: int) -> bool:
         k = bisect.bisect_right(self.starts, i) - 1
         if k not in self.flags:
             self.flags[k] = _is_table_line(self.sents[k])
         return self.flags[k]
 
 
-def _trim(ent: Span, table_line: _TableLines | None = None) -> list[Span]:
+def _trim(ent: Span, toks: _Tokens) -> list[Span]:
     """Strip determiners, titles, possessives, punctuation and spaces off an entity, and split
     it where a name cannot continue (commas, scores, line breaks, spaced dashes)."""
     doc, start, end = ent.doc, ent.start, ent.end
     label = ent.label_
+    text, lower = toks.text, toks.lower
     while start < end and (
-        (tok := doc[start]).is_space
-        or tok.is_punct
-        or (tok.lower_ in _DETERMINERS and label != "DATE")
-        or (label == "PERSON" and tok.lower_ in TITLES and end - start > 1)
+        toks.space[start]
+        or toks.punct[start]
+        or (lower[start] in _DETERMINERS and label != "DATE")
+        or (label == "PERSON" and lower[start] in TITLES and end - start > 1)
     ):
         start += 1
     while start < end and (
-        (tok := doc[end - 1]).is_space
-        or (tok.is_punct and tok.text not in {".", ")"})
-        or tok.lower_ in _POSSESSIVES
+        toks.space[end - 1]
+        or (toks.punct[end - 1] and text[end - 1] not in {".", ")"})
+        or lower[end - 1] in _POSSESSIVES
         # a name ends in a capitalised word: "Interfax news agency", "Romania cen bank"
         or (
             label in _NAME_CASED
             and end - start > 1
-            and tok.is_lower
-            and tok.is_alpha
-            and tok.lower_ not in _LOWER_NAME_ENDS
+            and toks.is_lower[end - 1]
+            and toks.alpha[end - 1]
+            and lower[end - 1] not in _LOWER_NAME_ENDS
         )
     ):
         end -= 1
     # a trailing "." belongs to an abbreviation ("U.S.", "Inc.") only
-    if end > start and doc[end - 1].text == "." and not (end - start > 1):
+    if end > start and text[end - 1] == "." and not (end - start > 1):
         end -= 1
-    if end > start and doc[end - 1].text == ")" and "(" not in doc[start:end].text:
+    if end > start and text[end - 1] == ")" and not any("(" in t for t in text[start:end]):
         end -= 1
     if start >= end:
         return []
-    table = False
-    if label in {"ORG", "FAC"}:
-        table = table_line(start) if table_line else _is_table_line(doc[start].sent)
+    table = label in {"ORG", "FAC"} and toks.table_line(start)
     pieces, cur, longest_only = [], start, False
     for i in range(start, end):
-        kind = _separator(doc, i, label, table)
+        kind = _separator(toks, i, label, table)
         if kind:
             pieces.append((cur, i))
             cur = i + 1
@@ -460,35 +488,36 @@ def _trim(ent: Span, table_line: _TableLines | None = None) -> list[Span]:
         pieces = [max(reversed(pieces), key=lambda p: p[1] - p[0])]
     out = []
     for a, b in pieces:
-        while a < b and (doc[a].is_punct or doc[a].is_space or doc[a].lower_ in {"and", "or"}):
+        while a < b and (toks.punct[a] or toks.space[a] or lower[a] in {"and", "or"}):
             a += 1
-        while a < b and (doc[b - 1].is_punct and doc[b - 1].text not in {".", ")"}):
+        while a < b and (toks.punct[b - 1] and text[b - 1] not in {".", ")"}):
             b -= 1
-        if a < b and any(t.is_alpha or t.is_digit for t in doc[a:b]):
+        if a < b and any(toks.alpha[k] or toks.digit[k] for k in range(a, b)):
             out.append(Span(doc, a, b, label=label))
     return out
 
 
-def _separator(doc: Doc, i: int, label: str, table: bool) -> str | None:
+def _separator(toks: _Tokens, i: int, label: str, table: bool) -> str | None:
     """ "break" (line break, spaced dash) or "list" (comma, score) if token i splits a name."""
-    tok = doc[i]
-    if "\n" in tok.text:
+    text = toks.text[i]
+    if "\n" in text:
         return "break"
     if label == "DATE":
         return None
-    if tok.text in {"-", "–", "—", "--"} and tok.whitespace_ and i and doc[i - 1].whitespace_:
+    if text in {"-", "–", "—", "--"} and toks.ws[i] and i and toks.ws[i - 1]:
         return "break"
-    if tok.text == "," and label in {"PERSON", "NORP"}:
+    if text == "," and label in {"PERSON", "NORP"}:
         return "list"
-    if _NUM_RE.match(tok.text) and (label in {"PERSON", "GPE", "LOC", "NORP"} or table):
+    if _NUM_RE.match(text) and (label in {"PERSON", "GPE", "LOC", "NORP"} or table):
         return "list"  # "Oldham 3 Ipswich", "Durham 114" in a results line
     return None
 
 
-def _extend_person(ent: Span) -> Span:
-    """ "J. Pooley", "de Silva": a PERSON takes the initials and particles before it."""
+def _extend_person(ent: Span, covered: set[int]) -> Span:
+    """ "J. Pooley", "de Silva": a PERSON takes the initials and particles before it
+    (tokens in ``covered``, those of the document's entities, are never taken)."""
     doc, start = ent.doc, ent.start
-    while start > 0 and not doc[start - 1].ent_type_:
+    while start > 0 and start - 1 not in covered:
         prev = doc[start - 1]
         if _INITIAL_RE.match(prev.text) or (
             prev.lower_ in _PARTICLES and start - 1 > 0 and _INITIAL_RE.match(doc[start - 2].text)
@@ -793,22 +822,26 @@ def _consistent(
 def _rules(doc: Doc) -> Doc:
     """General news rules: trim and split spans, initials, acronyms, sports teams and
     players, one sense per document, datelines."""
-    # each step gets the spans the last one set: reading ``doc.ents`` back rebuilds them
-    table_line = _TableLines(doc)
-    ents = [t for e in doc.ents for t in _trim(e, table_line)]
-    doc.ents = ents = spacy.util.filter_spans(_uncased_names(doc, ents))
-    doc.ents = ents = [_extend_person(e) if e.label_ == "PERSON" else e for e in ents]
-    doc.ents = ents = spacy.util.filter_spans(_acronyms(doc, ents))
+    # the steps pass spans along; doc.ents is set only where a step reads token entity
+    # tags (setting it rebuilds every token's tags, reading it back rebuilds the spans)
+    toks = _Tokens(doc)
+    ents = [t for e in doc.ents for t in _trim(e, toks)]
+    ents = spacy.util.filter_spans(_uncased_names(doc, ents))
+    covered = {i for e in ents for i in range(e.start, e.end)}
+    ents = [_extend_person(e, covered) if e.label_ == "PERSON" else e for e in ents]
+    ents = spacy.util.filter_spans(_acronyms(doc, ents))
     teams: dict[str, str] = {}
     if _is_sports(doc):
+        doc.ents = ents
         ents, teams = _sports(doc)
-        doc.ents = ents = _prefer_new(doc, ents)
-    doc.ents = ents = spacy.util.filter_spans(_consistent(doc, teams, ents))
+        ents = _prefer_new(doc, ents)
+    ents = spacy.util.filter_spans(_consistent(doc, teams, ents))
     lines = _dateline(doc)
     if lines:
         taken = {i for e in ents for i in range(e.start, e.end)}
         extra = [s for s in lines if not any(i in taken for i in range(s.start, s.end))]
-        doc.ents = sorted([*ents, *extra], key=lambda e: e.start)
+        ents = sorted([*ents, *extra], key=lambda e: e.start)
+    doc.ents = ents
     return doc
 
 
