@@ -28,17 +28,6 @@ if published.empty:
     st.stop()
 
 events = data.query("event_timeline", store, f, freq=event_freq)
-timelines = data.figure("timelines_fig", published, events, freq=freq, event_freq=event_freq)
-render.plot(timelines, key="timeline_timelines")
-when = (
-    "These articles mention no dates that could be resolved to a day, month or year."
-    if events.empty
-    else 'Below, the dates written in the articles ("on Thursday", "in March 2023"), '
-    "resolved against each article's publication date: when the reported events happened."
-)
-st.caption(f"{int(published['articles'].sum())} article(s) by publication date. {when}")
-
-st.markdown("#### Mentions over time")
 top = data.query("top_entities", store, f, n=30)
 choices = list(top["name"]) if not top.empty else []
 picked_default = [e for e in f.entities if e in choices] or choices[:3]
@@ -47,19 +36,29 @@ picked = c3.multiselect(
     list(dict.fromkeys([*f.entities, *choices])),
     default=picked_default,
     key="timeline_entities",
-    help="The filtered entities, else the three most mentioned.",
+    help="Their mentions over time, in the third chart: the filtered entities, else the "
+    "three most mentioned.",
 )
+per_entity = None
 if picked:
     per_entity = data.query(
         "entity_timeline", store, f, entities=list(picked), freq=freq if freq != "day" else "week"
     )
-    entity_fig = data.figure("entity_timeline_fig", per_entity)
-    render.plot(entity_fig, key="timeline_entity")
-else:
-    entity_fig = None
+# one figure, three rows: one chart for the browser to draw after each filter change
+timelines = data.figure(
+    "timelines_fig", published, events, per_entity, freq=freq, event_freq=event_freq
+)
+render.plot(timelines, key="timeline_timelines")
+when = (
+    "These articles mention no dates that could be resolved to a day, month or year."
+    if events.empty
+    else "The second chart: the dates written in the articles (on Thursday, in March 2023), "
+    "resolved against each article's publication date, that is when the reported events "
+    "happened."
+)
+st.caption(f"{int(published['articles'].sum())} article(s) by publication date. {when}")
+if not picked:
     st.info("Pick entities above to follow their mentions over time.")
 
 figures = {"timelines": timelines}
-if entity_fig is not None:
-    figures["entity-mentions"] = entity_fig
 render.exports(store, f, key="timeline", what=("articles", "mentions"), figures=figures)

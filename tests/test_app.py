@@ -245,12 +245,14 @@ def test_every_page_shows_the_corpus(seeded):
     assert (places["mentions"] >= 1).all()
 
     go(at, "timeline")
-    timelines, per_entity = figures(at)
-    published, events = timelines["data"]
+    (timelines,) = figures(at)  # one chart: reported, happened, mentions over time
+    published, events, *per_entity = timelines["data"]
     assert sum(ys(published)) == 20, "articles by publication date, on the first axis"
     assert events["xaxis"] == "x2" and sum(ys(events)) > 0, "mentioned dates, on their own"
     assert "happened" in json.dumps(timelines["layout"]["annotations"])
-    assert per_entity["data"], "mentions over time of the top entities"
+    assert len(per_entity) == 3, "mentions over time of the three top entities"
+    assert {t["xaxis"] for t in per_entity} == {"x3"}
+    assert timelines["layout"]["xaxis3"]["matches"] == "x", "zooms with the publication axis"
 
     go(at, "network")
     (graph,) = figures(at)  # only the open tab is drawn

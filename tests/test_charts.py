@@ -264,6 +264,19 @@ def test_timelines_keep_reported_and_happened_on_their_own_date_axes():
         "date mentions",
     )
 
+    assert not fig.layout.showlegend, "two bar rows need no legend"
+
+    per_entity = pd.DataFrame(
+        {"period": ["2024-06-03", "2024-06-10", "2024-06-03"], "entity": ["Gaza", "Gaza", "UN"],
+         "mentions": [4, 2, 1]}
+    )  # fmt: skip
+    three = charts.timelines_fig(published, events, per_entity)
+    lines = three.data[2:]
+    assert [t.name for t in lines] == ["Gaza", "UN"] and {t.xaxis for t in lines} == {"x3"}
+    assert three.layout.xaxis3.matches == "x", "mentions zoom with the publication axis"
+    assert three.layout.showlegend and not any(t.showlegend for t in three.data[:2])
+    assert "Mentions over time" in three.layout.annotations[2].text
+
     empty = charts.timelines_fig(published, events.iloc[:0])
     assert len(empty.data) == 1
     assert any("could be resolved" in a.text for a in empty.layout.annotations)
