@@ -134,7 +134,8 @@ def exports(store, filters, *, key: str, what=(), figures=None, geojson: bool = 
 
     ``what``: tables of ``export.export_view`` (mentions, entities, places,
     articles), each as CSV and JSON; ``geojson``: the places as GeoJSON;
-    ``figures``: {name: figure} saved as standalone HTML that works offline
+    ``figures``: {name: figure, or a function returning it (built only when its button
+    is clicked)} saved as standalone HTML that works offline
     (PNG comes from each chart's own toolbar: the browser draws it, so the
     server needs no kaleido). Data is generated only when a button is clicked.
     """
@@ -163,12 +164,9 @@ def exports(store, filters, *, key: str, what=(), figures=None, geojson: bool = 
             )
             i += 1
         for name, fig in figures.items():
-            is_geo = any(t.type in ("scattergeo", "choropleth") for t in fig.data)
             cols[i % 4].download_button(
                 f"{name} chart.html",
-                data=lambda fig=fig, is_geo=is_geo: charts.figure_html(
-                    fig, topojson=_topojson() if is_geo else None
-                ),
+                data=lambda fig=fig: _figure_html(fig() if callable(fig) else fig),
                 file_name=f"geonews-{name}.html",
                 mime=EXPORT_MIME["html"],
                 key=f"{key}_dl_fig_{name}",
@@ -180,6 +178,11 @@ def exports(store, filters, *, key: str, what=(), figures=None, geojson: bool = 
             "opens offline; for a PNG, use the camera button in a chart's toolbar (shown when "
             "the pointer is over the chart)."
         )
+
+
+def _figure_html(fig) -> bytes:
+    is_geo = any(t.type in ("scattergeo", "choropleth") for t in fig.data)
+    return charts.figure_html(fig, topojson=_topojson() if is_geo else None)
 
 
 def _topojson() -> str:

@@ -74,9 +74,18 @@ if pairs.empty:
     st.stop()
 
 nodes = data.query("top_entities", store, f, n=500)
-graph = data.figure("network_graph", pairs, nodes, value="weight")
-heat = data.figure("cooccurrence_heatmap", pairs, value="weight", title=WEIGHTS[weight])
-# only the open tab is drawn (a chart is most of a re-render's time in the browser)
+
+
+def graph():
+    return data.figure("network_graph", pairs, nodes, value="weight")
+
+
+def heat():
+    return data.figure("cooccurrence_heatmap", pairs, value="weight", title=WEIGHTS[weight])
+
+
+# only the open tab is drawn, and its figure built (a chart is most of a re-render's
+# time in the browser); the other is built if its export is asked for
 view_default = filters.view_param("view", list(VIEWS), "graph")
 graph_tab, heat_tab = st.tabs(
     list(VIEWS.values()), default=VIEWS[view_default], key="network_view", on_change="rerun"
@@ -84,7 +93,7 @@ graph_tab, heat_tab = st.tabs(
 if heat_tab.open:
     filters.set_view_param("view", "heatmap", "graph")
     with heat_tab:
-        render.plot(heat, key="network_heatmap")
+        render.plot(heat(), key="network_heatmap")
 else:
     filters.set_view_param("view", "graph", "graph")
     with graph_tab:
@@ -92,7 +101,7 @@ else:
             "Node size: mentions; colour: type; edge width: weight. Click a node to filter "
             "every view to that entity; drag to pan, scroll to zoom."
         )
-        render.plot(graph, key=GRAPH_KEY, on_select=_on_click)
+        render.plot(graph(), key=GRAPH_KEY, on_select=_on_click)
 
 st.markdown("#### Strongest pairs")
 table = pairs.sort_values("weight", ascending=False, kind="stable").reset_index(drop=True)

@@ -232,6 +232,22 @@ def test_download_an_export_of_the_filtered_view(server, page, sample):
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
 
 
+def test_download_a_chart_the_page_does_not_draw(server, page):
+    # Network draws the open tab only; the heatmap's export is built when clicked
+    with shot_on_failure(page, "export-heatmap"):
+        open_page(page, f"{server}/network?scope=article", "Network")
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+        assert page.locator(".js-plotly-plot").count() == 1, "the graph tab alone is drawn"
+        page.get_by_text("Export this view").click()
+        button = page.get_by_role("button", name="heatmap chart.html")
+        button.wait_for(timeout=30_000)
+        with page.expect_download(timeout=60_000) as info:
+            button.click()
+        assert info.value.suggested_filename == "geonews-heatmap.html"
+        html = Path(info.value.path()).read_text(encoding="utf-8")
+        assert '"type":"heatmap"' in html.replace(" ", "") and "Plotly" in html
+
+
 PAGE_SHOTS = [
     ("map", "Map", False),
     ("timeline", "Timeline", False),
