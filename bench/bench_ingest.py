@@ -9,7 +9,8 @@ written to a JSONL file in a temporary directory.
 **Side by side, interleaved.** This VM's speed drifts by 20-30 % over a minute, so the
 modes are not run one after another over the whole corpus: the corpus is cut into
 chunks of ``--chunk`` articles and each chunk goes through every mode in turn (the order
-rotating from chunk to chunk), so a slow spell hits all modes alike. The modes:
+rotating from chunk to chunk, a garbage collection before each), so a slow spell hits
+all modes alike. The modes:
 
 - **bare spaCy**: ``nlp.pipe(texts, batch_size)`` with the model geonews uses, loaded the
   way ``geonews.nlp.load_pipeline`` loads it (the same ``exclude``, then only ``ner``
@@ -37,6 +38,7 @@ geoparse, dates, store writes): where the one-worker time goes.
 from __future__ import annotations
 
 import argparse
+import gc
 import shutil
 import statistics
 import sys
@@ -169,6 +171,7 @@ def interleaved(bare, full, articles: list, db: Path, *, chunk: int, batch_size:
             texts = [a.text for a in part]
             for j in range(len(modes)):
                 mode = modes[(j + k) % len(modes)]
+                gc.collect()  # no mode pays for the garbage the one before it left
                 t0 = time.perf_counter()
                 if mode == "bare spaCy NER":
                     for _ in bare.pipe(texts, batch_size=batch_size):
