@@ -862,6 +862,23 @@ def _sentence_around(window: str, lo: int, hi: int) -> str:
     return " ".join(window[start:end].split())
 
 
+def _shown_sentences(key: str) -> str:
+    """The ``picked`` and ``shown`` CTEs of :func:`pair_evidence`, over ``hits`` and
+    ``units`` keyed by ``key`` (``article_id`` on the base tables, ``doc`` on the FACTS):
+    per unit, the sentence naming both entities, else the first naming each."""
+    return f"""picked AS (
+            SELECT h.{key}, h.unit,
+                   coalesce(min(CASE WHEN h.has_a AND h.has_b THEN h.sentence END),
+                            min(CASE WHEN h.has_a THEN h.sentence END)) AS s1,
+                   CASE WHEN min(CASE WHEN h.has_a AND h.has_b THEN h.sentence END) IS NULL
+                        THEN min(CASE WHEN h.has_b THEN h.sentence END) END AS s2
+            FROM hits h JOIN units u USING ({key}, unit)
+            GROUP BY 1, 2),
+        shown AS (SELECT {key}, unit, s1 AS sentence, 1 AS part FROM picked
+                  UNION ALL
+                  SELECT {key}, unit, s2, 2 FROM picked WHERE s2 IS NOT NULL)"""
+
+
 def pair_evidence(
     store, filters: Filters, a: str, b: str, *, scope: str = "sentence", limit: int = 20
 ) -> pd.DataFrame:
@@ -894,17 +911,7 @@ def pair_evidence(
                   JOIN articles a ON a.id = u.article_id
                   ORDER BY a.published DESC NULLS LAST, a.added_at DESC, u.article_id, u.unit
                   LIMIT ?),
-        picked AS (
-            SELECT h.article_id, h.unit,
-                   coalesce(min(CASE WHEN h.has_a AND h.has_b THEN h.sentence END),
-                            min(CASE WHEN h.has_a THEN h.sentence END)) AS s1,
-                   CASE WHEN min(CASE WHEN h.has_a AND h.has_b THEN h.sentence END) IS NULL
-                        THEN min(CASE WHEN h.has_b THEN h.sentence END) END AS s2
-            FROM hits h JOIN units u USING (article_id, unit)
-            GROUP BY 1, 2),
-        shown AS (SELECT article_id, unit, s1 AS sentence, 1 AS part FROM picked
-                  UNION ALL
-                  SELECT article_id, unit, s2, 2 FROM picked WHERE s2 IS NOT NULL),
+        {_shown_sentences("article_id")},
         bounds AS (
             SELECT s.article_id, s.unit, s.part,
                    min(CASE WHEN m.sentence = s.sentence THEN m.start END) AS lo,
@@ -945,17 +952,7 @@ def _pair_evidence_facts(store, filters, ca, eparams, cb, scope, limit) -> pd.Da
                   JOIN agg_docs d ON d.doc = u.doc
                   ORDER BY d.published DESC NULLS LAST, d.added_at DESC, d.id, u.unit
                   LIMIT ?),
-        picked AS (
-            SELECT h.doc, h.unit,
-                   coalesce(min(CASE WHEN h.has_a AND h.has_b THEN h.sentence END),
-                            min(CASE WHEN h.has_a THEN h.sentence END)) AS s1,
-                   CASE WHEN min(CASE WHEN h.has_a AND h.has_b THEN h.sentence END) IS NULL
-                        THEN min(CASE WHEN h.has_b THEN h.sentence END) END AS s2
-            FROM hits h JOIN units u USING (doc, unit)
-            GROUP BY 1, 2),
-        shown AS (SELECT doc, unit, s1 AS sentence, 1 AS part FROM picked
-                  UNION ALL
-                  SELECT doc, unit, s2, 2 FROM picked WHERE s2 IS NOT NULL),
+        {_shown_sentences("doc")},
         bounds AS (
             SELECT s.doc, s.unit, s.part,
                    min(CASE WHEN x.sentence = s.sentence THEN x.lo END) AS lo,
