@@ -92,8 +92,7 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="geonews-bench-dask-"))
     try:
         corpus = tmp / "corpus.jsonl"
-        with corpus.open("w", encoding="utf-8") as fh:
-            n = generate_corpus.write_jsonl(args.size, fh, args.seed)
+        n = generate_corpus.write_jsonl_file(args.size, corpus, args.seed)
         print(f"{n} articles in {corpus}")
 
         local_s, local_added = ingest("local", corpus, tmp / "local.duckdb", args)

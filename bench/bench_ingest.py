@@ -212,8 +212,7 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="geonews-bench-ingest-"))
     try:
         corpus = tmp / "corpus.jsonl"
-        with corpus.open("w", encoding="utf-8") as fh:
-            generate_corpus.write_jsonl(args.size, fh, args.seed)
+        generate_corpus.write_jsonl_file(args.size, corpus, args.seed)
         articles = list(cli._stream_articles([], [corpus], []))
         chars = sum(len(a.text) for a in articles) / len(articles)
         name = nlp.model_name()

@@ -141,6 +141,12 @@ def write_jsonl(n: int, out, seed: int = 0) -> int:
     return count
 
 
+def write_jsonl_file(n: int, path: Path, seed: int = 0) -> int:
+    """:func:`write_jsonl` into the file ``path``; the number of articles written."""
+    with open(path, "w", encoding="utf-8") as fh:
+        return write_jsonl(n, fh, seed)
+
+
 # -- analyses of the sample paragraphs (the real pipeline, once, cached) ------------------
 
 
@@ -335,8 +341,7 @@ def main(argv=None) -> int:
     elif args.out == "-":
         write_jsonl(args.n, sys.stdout, args.seed)
     else:
-        with open(args.out, "w", encoding="utf-8") as f:
-            count = write_jsonl(args.n, f, args.seed)
+        count = write_jsonl_file(args.n, Path(args.out), args.seed)
         print(f"wrote {count} articles to {args.out}", file=sys.stderr)
     return 0
 
