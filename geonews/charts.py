@@ -511,28 +511,24 @@ def timelines_fig(
     written out rather than built by ``make_subplots`` (a tenth of a second per filter):
     the browser and the server both do less after each filter change.
     """
-    rows = [
-        (
-            f"When it was reported: articles published per {FREQ_LABELS.get(freq, freq)}",
-            "articles",
-        ),
-        (
-            "When it happened: dates the articles mention, per "
-            f"{FREQ_LABELS.get(event_freq, event_freq)}",
-            "date mentions",
-        ),
-    ]
+    # (frame, column, colour, title, y-axis title) of the two bar rows
+    bars = [
+        (published, "articles", "#4c78a8",
+         f"When it was reported: articles published per {FREQ_LABELS.get(freq, freq)}",
+         "articles"),
+        (events, "mentions", "#f58518",
+         "When it happened: dates the articles mention, per "
+         f"{FREQ_LABELS.get(event_freq, event_freq)}",
+         "date mentions"),
+    ]  # fmt: skip
+    rows = [(title, y_title) for *_, title, y_title in bars]
     lines = per_entity is not None and not per_entity.empty
     if lines:
         rows.append(("Mentions over time (by publication date)", "mentions"))
     gap = 0.17 if len(rows) == 2 else 0.1
     height = (1 - gap * (len(rows) - 1)) / len(rows)
     data: list = []
-    for row, (df, y, color, unit) in enumerate(
-        [(published, "articles", "#4c78a8", "articles"), (events, "mentions", "#f58518",
-                                                          "date mentions")],
-        start=1,
-    ):  # fmt: skip
+    for row, (df, y, color, _, unit) in enumerate(bars, start=1):
         if not df.empty:
             data.append(
                 go.Bar(
