@@ -386,7 +386,7 @@ class CapsRetagger:
         if not sents or self.ner_name not in self.nlp.pipe_names:
             return doc
         ner = self.nlp.get_pipe(self.ner_name)
-        skip = {t.i for s in sents for t in s}
+        skip = _token_ids(sents)
         case_map = _case_map(doc, skip)
         words, spaces, starts, index = [], [], [], []
         for sent in sents:
@@ -654,7 +654,7 @@ def _sports(doc: Doc) -> tuple[list[Span], dict[str, str]]:
         nxt = doc[e.end].text if e.end < len(doc) else ""
         if _score_after(doc, e.end) or prev in _VERSUS or nxt in _VERSUS:
             teams[e.text.lower()] = "ORG"
-    taken = {t.i for e in ents for t in e}
+    taken = _token_ids(ents)
     new: list[Span] = []
     for sent in doc.sents:
         if not _is_table_line(sent):
@@ -701,16 +701,16 @@ def _players(doc: Doc, sent: Span, taken: set[int]) -> list[Span]:
 # --------------------------------------------------------------------------- one document
 
 
-def _acronyms(doc: Doc, ents: list[Span] | None = None) -> list[Span]:
+def _acronyms(doc: Doc, ents: list[Span]) -> list[Span]:
     """ "Party of Democratic Action ( SDA )": the bracketed acronym takes the name's label."""
-    ents = list(doc.ents) if ents is None else list(ents)
+    ents = list(ents)
     orth = doc.to_array(ORTH)  # token texts as hashes: no Token object per token
     opening, closing = doc.vocab.strings["("], doc.vocab.strings[")"]
     inside = ((orth[1:-2] == opening) & (orth[3:] == closing)).nonzero()[0] + 2  # i in 2..n-2
     if not len(inside):
         return ents
     ends = {e.end: e for e in ents}
-    taken = {i for e in ents for i in range(e.start, e.end)}
+    taken = _token_ids(ents)
     for i in inside.tolist():
         tok = doc[i]
         if i in taken:
@@ -741,22 +741,19 @@ def _uncased_names(doc: Doc, ents: list[Span]) -> list[Span]:
 
 
 def _consistent(
-    doc: Doc, forced: dict[str, str] | None = None, ents: list[Span] | None = None
+    doc: Doc, toks: _Tokens, ents: list[Span], forced: dict[str, str] | None = None
 ) -> list[Span]:
     """One sense per document: a surname alone is a PERSON, a name keeps its majority
     label, and untagged repeats of a tagged name are tagged too.
 
     ``forced`` (lower-case name -> label: the teams of a sports report) wins over the vote,
     except after "in"/"at" ("in Pittsburgh" is the city, "Pittsburgh 5" the team).
-    ``ents``: the document's entities when the caller has them (else ``doc.ents``).
 
-    Texts come from ``doc.text`` slices and one list of lower-cased tokens: ``Span.text``
-    and ``doc[i]`` make a Token object per token at every call."""
+    Texts come from ``doc.text`` slices and the rules' lower-cased tokens (``toks``):
+    ``Span.text`` and ``doc[i]`` make a Token object per token at every call."""
     forced = forced or {}
-    ents = list(doc.ents) if ents is None else ents
     text = doc_text(doc)
-    strings = doc.vocab.strings
-    lows = [strings[h] for h in doc.to_array(LOWER).tolist()]  # no Token objects
+    lows = toks.lower
     low_texts = [text[e.start_char : e.end_char].lower() for e in ents]
     surnames = set()
     for e in ents:
@@ -791,7 +788,7 @@ def _consistent(
             names.setdefault((surname,), "PERSON")
     if not names:
         return out
-    taken = {i for e in out for i in range(e.start, e.end)}
+    taken = _token_ids(out)
     longest = max(len(k) for k in names)
     firsts = {k[0] for k in names}
     i, size = 0, len(lows)
@@ -827,7 +824,7 @@ def _rules(doc: Doc) -> Doc:
     toks = _Tokens(doc)
     ents = [t for e in doc.ents for t in _trim(e, toks)]
     ents = spacy.util.filter_spans(_uncased_names(doc, ents))
-    covered = {i for e in ents for i in range(e.start, e.end)}
+    covered = _token_ids(ents)
     ents = [_extend_person(e, covered) if e.label_ == "PERSON" else e for e in ents]
     ents = spacy.util.filter_spans(_acronyms(doc, ents))
     teams: dict[str, str] = {}
@@ -835,21 +832,26 @@ def _rules(doc: Doc) -> Doc:
         doc.ents = ents
         ents, teams = _sports(doc)
         ents = _prefer_new(doc, ents)
-    ents = spacy.util.filter_spans(_consistent(doc, teams, ents))
+    ents = spacy.util.filter_spans(_consistent(doc, toks, ents, teams))
     lines = _dateline(doc)
     if lines:
-        taken = {i for e in ents for i in range(e.start, e.end)}
+        taken = _token_ids(ents)
         extra = [s for s in lines if not any(i in taken for i in range(s.start, s.end))]
         ents = sorted([*ents, *extra], key=lambda e: e.start)
     doc.ents = ents
     return doc
 
 
+def _token_ids(spans) -> set[int]:
+    """The indexes of the tokens the spans cover."""
+    return {i for span in spans for i in range(span.start, span.end)}
+
+
 def _prefer_new(doc: Doc, ents: list[Span]) -> list[Span]:
     """Entities, where a span added by a rule replaces the model's entities it overlaps."""
     old = {(e.start, e.end, e.label_) for e in doc.ents}
     new = spacy.util.filter_spans([e for e in ents if (e.start, e.end, e.label_) not in old])
-    covered = {t.i for e in new for t in e}
+    covered = _token_ids(new)
     keep = [e for e in doc.ents if not any(t.i in covered for t in e)]
     return sorted(keep + new, key=lambda e: e.start)
 
