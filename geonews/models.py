@@ -199,5 +199,12 @@ def doc_text(doc) -> str:
     """
     text = doc.user_data.get("geonews_text")
     if text is None:
-        text = doc.user_data["geonews_text"] = doc.text
+        from spacy.attrs import ORTH, SPACY  # spaCy is loaded: here is a Doc
+
+        # from arrays: ``Doc.text`` makes a Token object per token
+        strings = doc.vocab.strings
+        text = "".join(
+            [strings[o] + " " if s else strings[o] for o, s in doc.to_array([ORTH, SPACY]).tolist()]
+        )
+        doc.user_data["geonews_text"] = text
     return text

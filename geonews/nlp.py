@@ -2,11 +2,12 @@
 
 Pipeline (only what geonews needs)::
 
-    sentencizer -> geonews_breaks -> ner -> geonews_caps -> geonews_rules -> geonews_kb
+    geonews_sentences -> ner -> geonews_caps -> geonews_rules -> geonews_kb
 
-- ``geonews_breaks``: line breaks end sentences (unless the next line starts in lower case,
-  as in hard-wrapped text), so headlines never run into the body and no entity crosses a
-  paragraph break.
+- ``geonews_sentences``: spaCy's ``sentencizer`` rule (a sentence ends after ".", "!",
+  "?" and the like), and line breaks end sentences too (unless the next line starts in
+  lower case, as in hard-wrapped text), so headlines never run into the body and no
+  entity crosses a paragraph break.
 - ``geonews_caps``: all-caps lines (headlines) are re-tagged on a truecased copy, since the
   statistical model is trained on mixed-case text.
 - ``geonews_rules``: general news rules: span clean-up (determiners, possessives,
@@ -34,6 +35,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import spacy
 from spacy.attrs import (
     IS_ALPHA,
@@ -41,15 +43,18 @@ from spacy.attrs import (
     IS_LOWER,
     IS_PUNCT,
     IS_SPACE,
+    IS_TITLE,
     IS_UPPER,
     LENGTH,
     LOWER,
     ORTH,
+    SENT_START,
     SPACY,
 )
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
+from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc, Span
 
 from geonews import settings
@@ -148,8 +153,10 @@ class Actor:
     wikidata: str | None = None
 
 
+@functools.lru_cache(maxsize=100_000)
 def _fold(text: str) -> str:
-    """Case-, accent- and punctuation-insensitive form of a name."""
+    """Case-, accent- and punctuation-insensitive form of a name (memoised: the same
+    names recur in every article)."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.replace("’", "'").casefold()
@@ -306,22 +313,51 @@ def demonym_country(text: str) -> str | None:
 # --------------------------------------------------------------------------- components
 
 
-@Language.component("geonews_breaks")
-def _breaks(doc: Doc) -> Doc:
-    """A line break ends a sentence unless the next line starts in lower case."""
-    # token texts from arrays: a Token object only where a flag is set (a token's trailing
-    # whitespace is one space or none, so line breaks are always tokens of their own)
+_FINALS: dict = {}  # vocab -> hashes of the sentencizer's sentence-final characters
+
+
+def _sentence_starts(doc: Doc) -> list[int]:
+    """SENT_START values (1 a start, -1 not): spaCy's ``sentencizer`` rule, then line
+    breaks; read from token arrays (the sentencizer makes a Token object per token).
+
+    A sentence starts at the first word after a sentence-final character ("." "!" "?"
+    ...), and after a line break unless the next line starts in lower case."""
     strings = doc.vocab.strings
-    rows = doc.to_array([ORTH, IS_SPACE]).tolist()
-    texts = [strings[orth] for orth, _ in rows]
-    for i in range(1, len(texts)):
-        prev, text, space = texts[i - 1], texts[i], rows[i][1]
-        if "\n" in prev:
-            if space:
-                continue
-            doc[i].is_sent_start = prev.count("\n") >= 2 or not text[:1].islower()
-        elif space and "\n" in text:
-            doc[i].is_sent_start = False
+    finals = _FINALS.get(doc.vocab)
+    if finals is None:
+        finals = _FINALS[doc.vocab] = {strings.add(c) for c in Sentencizer.default_punct_chars}
+    rows = doc.to_array([ORTH, IS_PUNCT, IS_SPACE]).tolist()
+    out = [-1] * len(rows)
+    if out:
+        out[0] = 1
+    seen, breaks = False, []
+    for i, (orth, punct, space) in enumerate(rows):
+        if orth in finals:
+            seen = True
+        elif seen and not punct:
+            out[i], seen = 1, False
+        if space:
+            breaks.append(i)
+    # a line break is a whitespace token of its own (a token's trailing whitespace is one
+    # space or none): it ends its sentence; the next line starts one unless in lower case
+    texts = {i: strings[rows[i][0]] for i in breaks}
+    for i, text in texts.items():
+        if "\n" not in text:
+            continue
+        if i and "\n" not in texts.get(i - 1, ""):
+            out[i] = -1
+        if i + 1 < len(rows) and not rows[i + 1][2]:
+            nxt = strings[rows[i + 1][0]]
+            out[i + 1] = 1 if text.count("\n") >= 2 or not nxt[:1].islower() else -1
+    return out
+
+
+@Language.component("geonews_sentences")
+def _sentences_pipe(doc: Doc) -> Doc:
+    """Sentence boundaries: see :func:`_sentence_starts`."""
+    if len(doc):
+        starts = np.array(_sentence_starts(doc), dtype=np.int64).astype(np.uint64)
+        doc.from_array([SENT_START], starts.reshape(-1, 1))
     return doc
 
 
@@ -423,21 +459,32 @@ class _Tokens:
 
     def __init__(self, doc: Doc):
         strings = doc.vocab.strings
-        rows = doc.to_array([ORTH, LOWER, IS_SPACE, IS_PUNCT, IS_LOWER, IS_ALPHA, IS_DIGIT, SPACY])
-        rows = rows.tolist()
-        self.text = [strings[r[0]] for r in rows]
-        self.lower = [strings[r[1]] for r in rows]
-        self.space, self.punct, self.is_lower, self.alpha, self.digit, self.ws = (
-            [r[k] for r in rows] for k in range(2, 8)
-        )
+        attrs = [ORTH, LOWER, IS_SPACE, IS_PUNCT, IS_LOWER, IS_ALPHA, IS_DIGIT, SPACY, IS_TITLE]
+        cols = doc.to_array(attrs).T.tolist() if len(doc) else [[] for _ in attrs]
+        self.text = [strings[o] for o in cols[0]]
+        self.lower = [strings[o] for o in cols[1]]
+        self.space, self.punct, self.is_lower, self.alpha, self.digit, self.ws, self.title = cols[
+            2:
+        ]
+        self.sent_start = [False] * len(doc)
         self.sents = list(doc.sents)
+        for s in self.sents:
+            self.sent_start[s.start] = True
         self.starts = [s.start for s in self.sents]
         self.flags: dict[int, bool] = {}
+        if "geonews_text" not in doc.user_data:  # doc_text(doc), from the lists at hand
+            doc.user_data["geonews_text"] = "".join(
+                [t + " " if w else t for t, w in zip(self.text, self.ws, strict=True)]
+            )
 
     def table_line(self, i: int) -> bool:
         k = bisect.bisect_right(self.starts, i) - 1
         if k not in self.flags:
-            self.flags[k] = _is_table_line(self.sents[k])
+            s = self.sents[k]
+            words = range(s.start, s.end)
+            self.flags[k] = _is_table_line(
+                [self.text[j] for j in words if not self.space[j] and not self.punct[j]]
+            )
         return self.flags[k]
 
 
@@ -566,10 +613,11 @@ def _dateline(doc: Doc) -> list[Span]:
     return out
 
 
-def _is_table_line(sent: Span) -> bool:
-    toks = [t for t in sent if not t.is_space and not t.is_punct]
-    nums = sum(1 for t in toks if _NUM_RE.match(t.text))
-    return len(toks) >= 2 and nums >= 1 and nums >= 0.25 * len(toks)
+def _is_table_line(words: list[str]) -> bool:
+    """A line of a results table: a quarter of its words (no spaces, no punctuation) or
+    more are numbers."""
+    nums = sum(1 for w in words if _NUM_RE.match(w))
+    return len(words) >= 2 and nums >= 1 and nums >= 0.25 * len(words)
 
 
 # --------------------------------------------------------------------------- sports reports
@@ -657,7 +705,7 @@ def _sports(doc: Doc) -> tuple[list[Span], dict[str, str]]:
     taken = _token_ids(ents)
     new: list[Span] = []
     for sent in doc.sents:
-        if not _is_table_line(sent):
+        if not _is_table_line([t.text for t in sent if not t.is_space and not t.is_punct]):
             continue
         i = sent.start
         while i < sent.end:
@@ -728,13 +776,19 @@ def _acronyms(doc: Doc, ents: list[Span]) -> list[Span]:
     return ents
 
 
-def _uncased_names(doc: Doc, ents: list[Span]) -> list[Span]:
+def _uncased_names(doc: Doc, toks: _Tokens, ents: list[Span]) -> list[Span]:
     """Drop all-lower-case "names" ("fed", "munibonds") unless the whole text is lower case."""
-    bad = [e for e in ents if e.label_ in _NAME_CASED and not any(c.isupper() for c in e.text)]
+    text = doc_text(doc)
+    bad = [
+        e
+        for e in ents
+        if e.label_ in _NAME_CASED and not any(c.isupper() for c in text[e.start_char : e.end_char])
+    ]
     if not bad:
         return ents
-    alpha = [t for t in doc if t.is_alpha]
-    if alpha and sum(1 for t in alpha if not t.is_lower) < 0.03 * len(alpha):
+    alpha = sum(toks.alpha)
+    cased = sum(1 for a, low in zip(toks.alpha, toks.is_lower, strict=True) if a and not low)
+    if alpha and cased < 0.03 * alpha:
         return ents  # a lower-case text: case says nothing
     drop = {(e.start, e.end) for e in bad}
     return [e for e in ents if (e.start, e.end) not in drop]
@@ -757,7 +811,12 @@ def _consistent(
     low_texts = [text[e.start_char : e.end_char].lower() for e in ents]
     surnames = set()
     for e in ents:
-        if e.label_ == "PERSON" and len(e) > 1 and all(t.is_alpha or t.text == "." for t in e):
+        words = range(e.start, e.end)
+        if (
+            e.label_ == "PERSON"
+            and len(e) > 1
+            and all(toks.alpha[k] or toks.text[k] == "." for k in words)
+        ):
             surnames.add(lows[e.end - 1])
     votes: dict[str, Counter] = {}
     for e, key in zip(ents, low_texts, strict=True):
@@ -802,13 +861,13 @@ def _consistent(
         if not hit:
             i += 1
             continue
-        span = doc[i : i + hit]
-        cased = all(t.text[:1].isupper() or not t.is_alpha for t in span)
-        free = not any(k in taken for k in range(i, i + hit))
-        before = doc[i - 1] if i else None
-        after = doc[i + hit] if i + hit < size else None
-        bounded = not (before is not None and before.is_title and not before.is_sent_start)
-        bounded = bounded and not (after is not None and after.is_title)
+        words = range(i, i + hit)
+        cased = all(toks.text[k][:1].isupper() or not toks.alpha[k] for k in words)
+        free = not any(k in taken for k in words)
+        # not part of a longer name: no title-case word right before (but a sentence
+        # start) or right after
+        bounded = not (i and toks.title[i - 1] and not toks.sent_start[i - 1])
+        bounded = bounded and not (i + hit < size and toks.title[i + hit])
         if cased and free and bounded:
             out.append(Span(doc, i, i + hit, label=names[tuple(lows[i : i + hit])]))
         i += hit
@@ -823,7 +882,7 @@ def _rules(doc: Doc) -> Doc:
     # tags (setting it rebuilds every token's tags, reading it back rebuilds the spans)
     toks = _Tokens(doc)
     ents = [t for e in doc.ents for t in _trim(e, toks)]
-    ents = spacy.util.filter_spans(_uncased_names(doc, ents))
+    ents = spacy.util.filter_spans(_uncased_names(doc, toks, ents))
     covered = _token_ids(ents)
     ents = [_extend_person(e, covered) if e.label_ == "PERSON" else e for e in ents]
     ents = spacy.util.filter_spans(_acronyms(doc, ents))
@@ -922,8 +981,7 @@ def model_name() -> str:
 
 def add_geonews_pipes(nlp: Language, *, kb: KnowledgeBase | None = None) -> Language:
     """Add the sentence, clean-up and knowledge-base pipes to a pipeline with a ``ner``."""
-    nlp.add_pipe("sentencizer", first=True)
-    nlp.add_pipe("geonews_breaks", after="sentencizer")
+    nlp.add_pipe("geonews_sentences", first=True)
     if "ner" in nlp.pipe_names:
         nlp.add_pipe("geonews_caps", after="ner")
     nlp.add_pipe("geonews_rules", last=True)

@@ -72,6 +72,23 @@ def test_line_breaks_end_sentences_unless_hard_wrapped(rule_nlp):
     assert len(list(rule_nlp("A sentence that is\nwrapped in two lines.").sents)) == 1
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        'He said: "Stop!" Then he left... Did she? Yes! (It rained.) "Why?" she asked.',
+        "Mr. Smith went to Washington. He met Dr. Jones at 5 p.m. on Sept. 17.",
+        "No full stop at the end",
+        "Ends in two marks?! Next one starts here. ;; -- And this.",
+        "\u3002Unicode stops\u3002Also\u0964 here\uff01 and here.",
+    ],
+)
+def test_sentences_are_the_sentencizers_on_one_line(rule_nlp, text):
+    """Without line breaks, the sentence pipe splits exactly as spaCy's sentencizer."""
+    stock = spacy.blank("en")
+    stock.add_pipe("sentencizer")
+    assert [s.text for s in rule_nlp(text).sents] == [s.text for s in stock(text).sents]
+
+
 def test_offsets_index_the_text(rule_nlp):
     text = "Officials in the U.S. said the West Bank's future was open."
     for m in nlp.extract_mentions(rule_nlp(text)):
