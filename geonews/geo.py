@@ -410,6 +410,12 @@ def _in_state(e: GazEntry) -> bool:
     return e.kind == "city" or e.id.startswith("a2:")
 
 
+def _local(e: GazEntry) -> bool:
+    """A town or a division: the candidates whose score the other places of the text move
+    (nearby places, a named state; see ``_score``)."""
+    return e.kind in _LOCAL_KINDS or _in_state(e)
+
+
 _WORLD_KINDS = ("country", "continent", "region", "water", "historical")
 
 
@@ -906,19 +912,14 @@ def geoparse(
             else:
                 cand_cache[key] = [] if ts[0].fixed else _candidates(gaz, ts[0])
     _build_grid(ctx, cand_cache)
-    for _ in range(2):
+    worldwide = {k for k, cands in cand_cache.items() if not any(_local(e) for e, _ in cands)}
+    for again in (False, True):
         anchors = []
         areas: Counter = Counter()
-        for (key, forced), ts in by_key.items():
-            cands = cand_cache.get(key)
-            if cands is None:
-                if ts[0].fixed:
-                    fixed = gaz.get(ts[0].fixed)
-                    cands = [(fixed, True)] if fixed else []
-                else:
-                    cands = _candidates(gaz, ts[0])
-                cand_cache[key] = cands
-            r = _resolve(cands, ctx, forced, key=key, explain=explain)
+        for key, forced in by_key:
+            if again and key in worldwide:
+                continue  # no town or division: its scores ignore the anchors, as is
+            r = _resolve(cand_cache[key], ctx, forced, key=key, explain=explain)
             results[(key, forced)] = r
             if r.entry is not None and r.entry.kind in ("city", "admin") and r.confidence > 0.6:
                 anchors.append((key, r.entry.lat, r.entry.lon))
