@@ -294,31 +294,63 @@ def _sentence_of(mentions: list[Mention], pos: int) -> int:
     return best
 
 
+_CONNECTORS = ("of", "de", "del", "al", "el")
+_WORD_KINDS: dict = {}  # vocab -> {orth: 1 a capitalised word, 2 a connector, 0 else}
+
+
+def _word_kinds(doc, orths: list[int]) -> list[int]:
+    """What each token is to a run of capitalised words; worked out once per word."""
+    kinds = _WORD_KINDS.get(doc.vocab)
+    if kinds is None or len(kinds) > 500_000:
+        kinds = _WORD_KINDS[doc.vocab] = {}
+    out = []
+    for orth in orths:
+        kind = kinds.get(orth)
+        if kind is None:
+            lex = doc.vocab[orth]
+            t = lex.orth_
+            if t[:1].isupper() and (lex.is_title or lex.is_upper or "." in t) and not lex.is_punct:
+                kind = 1
+            else:
+                kind = 2 if t.lower() in _CONNECTORS else 0
+            kinds[orth] = kind
+        out.append(kind)
+    return out
+
+
 def _match_missed(doc, gaz: Gazetteer, covered: bytearray, mentions) -> list[_Toponym]:
     """Capitalised runs the model left untagged that name a prominent place."""
     text = doc_text(doc)
+    strings, vocab = doc.vocab.strings, doc.vocab
+    if not len(doc):
+        return []
+    # token columns and a per-word kind: no Token object per token
+    orths, idx, sent_starts = doc.to_array(["ORTH", "IDX", "SENT_START"]).T.tolist()
+    kinds = _word_kinds(doc, orths)
     out = []
-    run: list = []
 
-    def flush() -> None:
+    def flush(run: list[int], *, trim: bool = True) -> None:
+        while trim and run and not strings[orths[run[-1]]][:1].isupper():
+            run.pop()  # "Bank of": the connector goes
         if not run:
             return
-        s, e = run[0].idx, run[-1].idx + len(run[-1].text)
-        surface = text[s:e]
         first = run[0]
+        s, e = idx[first], idx[run[-1]] + len(strings[orths[run[-1]]])
+        surface = text[s:e]
         if any(covered[s:e]):
             return
-        prev = doc[first.i - 1] if first.i > 0 else None
-        if prev is not None and prev.text.lower().rstrip(".") in _TITLES:
+        prev = strings[orths[first - 1]] if first > 0 else None
+        if prev is not None and prev.lower().rstrip(".") in _TITLES:
             return
         entries = gaz.lookup(surface)
         if not entries:
             return
         single = len(run) == 1
-        sent_start = first.is_sent_start or (prev is not None and prev.text in "\"'\u201c(-\u2014:")
+        sent_start = sent_starts[first] == 1 or (prev is not None and prev in "\"'\u201c(-\u2014:")
         # a lone capitalised word that is also an ordinary word opening a sentence
-        strict = single and (sent_start or first.is_stop)
-        if single and first.is_stop:
+        stop = single and vocab[orths[first]].is_stop
+        strict = single and (sent_start or stop)
+        if stop:
             return
         if single and len(surface) < 5 and not any(e.kind == "country" for e in entries):
             return
@@ -332,27 +364,19 @@ def _match_missed(doc, gaz: Gazetteer, covered: bytearray, mentions) -> list[_To
             return
         out.append(_Toponym(s, e, surface, normalize(surface), "MATCH", 0))
 
-    # token flags as arrays: a Token object only for the tokens a run takes
-    strings = doc.vocab.strings
-    flags = doc.to_array(["ORTH", "IS_TITLE", "IS_UPPER", "IS_PUNCT", "SENT_START"]).tolist()
-    for i, (orth, title, upper, punct, sent_start) in enumerate(flags):
-        t = strings[orth]
-        ok = (t[:1].isupper() and (title or upper or "." in t)) and not punct
-        if ok and run and sent_start == 1:
-            flush()
+    run: list[int] = []
+    for i, kind in enumerate(kinds):
+        if kind == 1:
+            if run and sent_starts[i] == 1:
+                flush(run, trim=False)
+                run = []
+            run.append(i)
+        elif run and kind == 2 and len(run) < 3:
+            run.append(i)
+        elif run:
+            flush(run)
             run = []
-        if ok:
-            run.append(doc[i])
-        elif run and t.lower() in ("of", "de", "del", "al", "el") and len(run) < 3:
-            run.append(doc[i])
-        else:
-            while run and not run[-1].text[:1].isupper():
-                run.pop()
-            flush()
-            run = []
-    while run and not run[-1].text[:1].isupper():
-        run.pop()
-    flush()
+    flush(run)
     for t in out:
         t.sentence = _sentence_of(mentions, t.start)
     return out
@@ -636,8 +660,7 @@ def _score(
         if n > 0.2:
             s += LOCAL_WEIGHT * min(LOCAL_CAP, n)
             reasons.append(f"{max(1, round(n))} other place(s) in the text nearby")
-    anchors = [(a, b) for k, a, b in ctx.anchors if k != key]
-    if anchors and e.kind in ("city", "admin"):
+    if e.kind in ("city", "admin") and (anchors := [(a, b) for k, a, b in ctx.anchors if k != key]):
         d = min(_haversine(e.lat, e.lon, a, b) for a, b in anchors)
         if d < 1000:
             s += 2.0 * math.exp(-d / 300)

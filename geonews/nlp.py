@@ -39,11 +39,8 @@ import numpy as np
 import spacy
 from spacy.attrs import (
     IS_ALPHA,
-    IS_DIGIT,
-    IS_LOWER,
     IS_PUNCT,
     IS_SPACE,
-    IS_TITLE,
     IS_UPPER,
     LENGTH,
     LOWER,
@@ -450,6 +447,29 @@ def _make_caps(nlp: Language, name: str):
     return CapsRetagger(nlp)
 
 
+# What the rules read of a word, the same for every token of it (its lexeme); kept per
+# vocabulary so a token costs a dict lookup, not a Token object or a string-store call.
+_LEXEME_ATTRS = (
+    *("orth_", "lower_", "is_space", "is_punct", "is_lower", "is_alpha", "is_digit", "is_title"),
+)
+_LEXEMES: dict = {}  # vocab -> {orth: (text, lower, space, punct, lower-case, alpha, digit, title)}
+_LEXEME_LIMIT = 500_000  # words kept per vocabulary (a large corpus keeps meeting new ones)
+
+
+def _lexemes(vocab) -> dict[int, tuple]:
+    table = _LEXEMES.get(vocab)
+    if table is None or len(table) > _LEXEME_LIMIT:
+        table = _LEXEMES[vocab] = {}
+    return table
+
+
+def _lexeme(vocab, orth: int) -> tuple:
+    lex = vocab[orth]
+    row = tuple(getattr(lex, a) for a in _LEXEME_ATTRS)
+    _lexemes(vocab)[orth] = row
+    return row
+
+
 class _Tokens:
     """A document's token texts and flags as lists, built once per document.
 
@@ -458,14 +478,12 @@ class _Tokens:
     each sentence worked out once (``Token.sent`` walks the tokens at every call)."""
 
     def __init__(self, doc: Doc):
-        strings = doc.vocab.strings
-        attrs = [ORTH, LOWER, IS_SPACE, IS_PUNCT, IS_LOWER, IS_ALPHA, IS_DIGIT, SPACY, IS_TITLE]
-        cols = doc.to_array(attrs).T.tolist() if len(doc) else [[] for _ in attrs]
-        self.text = [strings[o] for o in cols[0]]
-        self.lower = [strings[o] for o in cols[1]]
-        self.space, self.punct, self.is_lower, self.alpha, self.digit, self.ws, self.title = cols[
-            2:
-        ]
+        orths, self.ws = doc.to_array([ORTH, SPACY]).T.tolist() if len(doc) else ([], [])
+        lexemes = _lexemes(doc.vocab)
+        rows = [lexemes.get(o) or _lexeme(doc.vocab, o) for o in orths]
+        cols = list(zip(*rows, strict=True)) if rows else [()] * len(_LEXEME_ATTRS)
+        self.text, self.lower, self.space, self.punct, self.is_lower, self.alpha = cols[:6]
+        self.digit, self.title = cols[6:]
         self.sent_start = [False] * len(doc)
         self.sents = list(doc.sents)
         for s in self.sents:
