@@ -223,6 +223,13 @@ def resolve_date(text: str, published: dt.date | None) -> tuple[str | None, str 
         return None, None
 
 
+# Texts without digits that dateparser finds no date in ("the year", "winter", "the
+# coming weeks"): whether it finds one depends on the words, not on the publication date
+# it resolves against, so such a text is not handed to it again (tests/test_dates.py).
+# With digits it can depend on it ("31", "February 29"): those are not kept.
+_UNPARSED: set[str] = set()
+
+
 # A pure function of (text, publication date): news repeats the same expressions
 # ("Thursday", "last year", "2019") across the articles of a day, and dateparser costs
 # milliseconds a call, so results are memoised (exact, bounded).
@@ -253,8 +260,14 @@ def _resolve(
     if quick is not None:
         value, precision = quick
     else:
+        if stripped in _UNPARSED:
+            return None, None
         data = _parser(published if published is not None else None).get_date_data(stripped)
         if data is None or data.date_obj is None:
+            if not any(c.isdigit() for c in stripped):  # "31": a day some months lack
+                if len(_UNPARSED) > 65536:
+                    _UNPARSED.clear()
+                _UNPARSED.add(stripped)
             return None, None
         precision = _PERIOD_TO_PRECISION.get(data.period or "day", "day")
         value = data.date_obj.date()

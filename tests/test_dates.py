@@ -110,3 +110,32 @@ def test_fast_path_answers_as_dateparser_does(published):
     """The regex fast path for common expressions must never change an answer."""
     for text in FAST_EXPRESSIONS:
         assert dates._resolve(text, published, True) == dates._resolve(text, published, False), text
+
+
+BASES = [dt.date(1996, 8, 30), dt.date(2008, 2, 29), dt.date(2021, 6, 15), dt.date(2025, 1, 1)]
+
+
+@pytest.mark.parametrize(
+    "text", ["the year", "winter", "the autumn", "the coming weeks", "the lean season"]
+)
+def test_a_text_without_a_date_has_none_at_any_publication_date(text):
+    """Why a digit-free text dateparser failed on is not asked again for another date."""
+    answers = []
+    for published in BASES:
+        dates._UNPARSED.clear()
+        dates._resolve.cache_clear()
+        answers.append(dates._resolve(text, published))
+    assert answers == [(None, None)] * len(BASES)
+    assert dates._resolve(text, dt.date(2030, 3, 1)) == (None, None)  # from the memo
+
+
+def test_a_day_number_is_not_memoised_as_dateless():
+    """ "31" has no date in June but has one in July: it is asked again every time."""
+    dates._UNPARSED.clear()
+    dates._resolve.cache_clear()
+    june, july = (
+        dates._resolve("31", dt.date(2021, 6, 15)),
+        dates._resolve("31", dt.date(2021, 7, 15)),
+    )
+    assert "31" not in dates._UNPARSED
+    assert june != july
