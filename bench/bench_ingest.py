@@ -24,6 +24,8 @@ all modes alike. The modes:
 
 The first chunk warms every mode up and is not counted; the rates are articles over
 the summed seconds of the other chunks (models loaded before, so loading is excluded).
+The ingest / bare ratio is also given chunk by chunk (median and quartiles): its spread
+shows how far the VM's drifts still move the summed rates.
 
 **Workers.** ``--workers 2`` against ``--workers 1``: whole streaming runs of the corpus
 (``pipeline.ingest`` over ``cli._stream_articles``) into fresh files, alternating,
@@ -160,10 +162,12 @@ def breakdown(bare, full, articles: list, db: Path, batch_size: int) -> dict[str
 
 
 def interleaved(bare, full, articles: list, db: Path, *, chunk: int, batch_size: int):
-    """{mode: (articles, seconds)} over the chunks after the first, each chunk through
-    every mode in turn (the order rotating), see the module docstring."""
+    """({mode: (articles, seconds)} over the chunks after the first, [{mode: seconds}
+    of each of those chunks]): each chunk through every mode in turn (the order
+    rotating), see the module docstring."""
     modes = ("bare spaCy NER", "geonews pipes", "ingest, 1 worker")
     done = {m: [0, 0.0] for m in modes}
+    per_chunk: list[dict[str, float]] = []
     chunks = [articles[i : i + chunk] for i in range(0, len(articles), chunk)]
     with Store.open(db) as store:
         pins = store.pins()
@@ -190,10 +194,13 @@ def interleaved(bare, full, articles: list, db: Path, *, chunk: int, batch_size:
                 if k:  # the first chunk warms up
                     done[mode][0] += len(part)
                     done[mode][1] += seconds
+                    if j == 0:
+                        per_chunk.append({})
+                    per_chunk[-1][mode] = seconds
             if k:
                 line = "  ".join(f"{m}: {n / t:.1f}/s" for m, (n, t) in done.items())
                 print(f"  after chunk {k + 1}/{len(chunks)}: {line}", flush=True)
-    return {m: (n, t) for m, (n, t) in done.items()}
+    return {m: (n, t) for m, (n, t) in done.items()}, per_chunk
 
 
 def main(argv=None) -> int:
@@ -225,13 +232,18 @@ def main(argv=None) -> int:
         load = time.perf_counter() - t0
         print(f"models and gazetteer loaded in {load:.1f} s; pipes of geonews: {full.pipe_names}")
 
-        side = interleaved(
+        side, per_chunk = interleaved(
             bare, full, articles, tmp / "side.duckdb", chunk=args.chunk, batch_size=args.batch_size
         )
         rate = {m: n / t for m, (n, t) in side.items()}
         bare_rate = rate["bare spaCy NER"]
         vs_bare = rate["ingest, 1 worker"] / bare_rate
         vs_pipes = rate["ingest, 1 worker"] / rate["geonews pipes"]
+        # the same ratio chunk by chunk (the same articles, seconds apart): its spread
+        # shows how far the VM's drifts move the summed rates above
+        paired = sorted(c["bare spaCy NER"] / c["ingest, 1 worker"] for c in per_chunk)
+        q1, med, q3 = statistics.quantiles(paired, n=4) if len(paired) > 1 else paired * 3
+        print(f"ingest / bare chunk by chunk: median {med:.2f}, quartiles {q1:.2f}-{q3:.2f}")
 
         runs: dict[int, list[Clock]] = {1: [], 2: []}
         for r in range(args.repeat):
@@ -287,6 +299,9 @@ def main(argv=None) -> int:
                 f"- ingest (1 worker) / bare spaCy NER: **{vs_bare:.2f}** "
                 f"(target >= {TARGET_BARE}: {ok[vs_bare >= TARGET_BARE]}); "
                 f"/ spaCy with geonews' pipes: {vs_pipes:.2f}\n"
+                f"- the same ratio chunk by chunk ({len(paired)} chunks, each mode on the "
+                f"same articles seconds apart): median {med:.2f}, quartiles "
+                f"{q1:.2f}-{q3:.2f}\n"
                 f"- 2 workers / 1 worker: **{scale:.2f}** "
                 f"(target >= {TARGET_WORKERS}: {ok[scale >= TARGET_WORKERS]})",
             ]
