@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from geonews import gazetteer as gz
 from geonews.gazetteer import GazEntry, Gazetteer, normalize
-from geonews.models import Candidate, Mention, Place, Span, doc_text
+from geonews.models import Candidate, Mention, Place, Span, doc_text, word_table
 
 PLACE_LABELS = frozenset({"GPE", "LOC"})
 BLOCK_LABELS = frozenset({"PERSON", "ORG", "NORP", "WORK_OF_ART", "PRODUCT", "EVENT", "LAW"})
@@ -295,14 +295,12 @@ def _sentence_of(mentions: list[Mention], pos: int) -> int:
 
 
 _CONNECTORS = ("of", "de", "del", "al", "el")
-_WORD_KINDS: dict = {}  # vocab -> {orth: 1 a capitalised word, 2 a connector, 0 else}
 
 
 def _word_kinds(doc, orths: list[int]) -> list[int]:
-    """What each token is to a run of capitalised words; worked out once per word."""
-    kinds = _WORD_KINDS.get(doc.vocab)
-    if kinds is None or len(kinds) > 500_000:
-        kinds = _WORD_KINDS[doc.vocab] = {}
+    """What each token is to a run of capitalised words (1 a capitalised word, 2 a
+    connector, 0 else); worked out once per word."""
+    kinds = word_table(doc.vocab, "runs")
     out = []
     for orth in orths:
         kind = kinds.get(orth)
@@ -320,10 +318,10 @@ def _word_kinds(doc, orths: list[int]) -> list[int]:
 
 def _match_missed(doc, gaz: Gazetteer, covered: bytearray, mentions) -> list[_Toponym]:
     """Capitalised runs the model left untagged that name a prominent place."""
-    text = doc_text(doc)
-    strings, vocab = doc.vocab.strings, doc.vocab
     if not len(doc):
         return []
+    text = doc_text(doc)
+    strings, vocab = doc.vocab.strings, doc.vocab
     # token columns and a per-word kind: no Token object per token
     orths, idx, sent_starts = doc.to_array(["ORTH", "IDX", "SENT_START"]).T.tolist()
     kinds = _word_kinds(doc, orths)

@@ -208,3 +208,18 @@ def doc_text(doc) -> str:
         )
         doc.user_data["geonews_text"] = text
     return text
+
+
+_WORD_TABLES: dict = {}  # (vocab, name) -> {orth: value}
+_WORD_TABLE_LIMIT = 500_000  # words kept per table (a large corpus keeps meeting new ones)
+
+
+def word_table(vocab, name: str) -> dict:
+    """A memo of what the step ``name`` makes of each word of a spaCy vocabulary, keyed
+    by the word's orth hash: a word's properties are the same for every token of it, so
+    a pass over a document costs a dict lookup per token, not a Token object. Emptied
+    when it passes 500,000 words."""
+    table = _WORD_TABLES.get((vocab, name))
+    if table is None or len(table) > _WORD_TABLE_LIMIT:
+        table = _WORD_TABLES[(vocab, name)] = {}
+    return table

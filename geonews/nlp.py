@@ -56,7 +56,7 @@ from spacy.tokens import Doc, Span
 
 from geonews import settings
 from geonews.errors import ModelNotFoundError
-from geonews.models import Mention, doc_text
+from geonews.models import Mention, doc_text, word_table
 
 #: First installed wins. md scores clearly better than sm on CoNLL++ dev (PER/ORG/LOC micro-F1
 #: about +0.04) at the same ner-only speed; official package names before the PyPI re-uploads
@@ -447,26 +447,21 @@ def _make_caps(nlp: Language, name: str):
     return CapsRetagger(nlp)
 
 
-# What the rules read of a word, the same for every token of it (its lexeme); kept per
-# vocabulary so a token costs a dict lookup, not a Token object or a string-store call.
+# What the rules read of a word, the same for every token of it (kept in a word_table).
 _LEXEME_ATTRS = (
-    *("orth_", "lower_", "is_space", "is_punct", "is_lower", "is_alpha", "is_digit", "is_title"),
+    "orth_",
+    "lower_",
+    "is_space",
+    "is_punct",
+    "is_lower",
+    "is_alpha",
+    "is_digit",
+    "is_title",
 )
-_LEXEMES: dict = {}  # vocab -> {orth: (text, lower, space, punct, lower-case, alpha, digit, title)}
-_LEXEME_LIMIT = 500_000  # words kept per vocabulary (a large corpus keeps meeting new ones)
 
 
-def _lexemes(vocab) -> dict[int, tuple]:
-    table = _LEXEMES.get(vocab)
-    if table is None or len(table) > _LEXEME_LIMIT:
-        table = _LEXEMES[vocab] = {}
-    return table
-
-
-def _lexeme(vocab, orth: int) -> tuple:
-    lex = vocab[orth]
-    row = tuple(getattr(lex, a) for a in _LEXEME_ATTRS)
-    _lexemes(vocab)[orth] = row
+def _lexeme(vocab, orth: int, table: dict) -> tuple:
+    row = table[orth] = tuple(getattr(vocab[orth], a) for a in _LEXEME_ATTRS)
     return row
 
 
@@ -479,8 +474,8 @@ class _Tokens:
 
     def __init__(self, doc: Doc):
         orths, self.ws = doc.to_array([ORTH, SPACY]).T.tolist() if len(doc) else ([], [])
-        lexemes = _lexemes(doc.vocab)
-        rows = [lexemes.get(o) or _lexeme(doc.vocab, o) for o in orths]
+        table = word_table(doc.vocab, "rules")
+        rows = [table.get(o) or _lexeme(doc.vocab, o, table) for o in orths]
         cols = list(zip(*rows, strict=True)) if rows else [()] * len(_LEXEME_ATTRS)
         self.text, self.lower, self.space, self.punct, self.is_lower, self.alpha = cols[:6]
         self.digit, self.title = cols[6:]
@@ -490,10 +485,6 @@ class _Tokens:
             self.sent_start[s.start] = True
         self.starts = [s.start for s in self.sents]
         self.flags: dict[int, bool] = {}
-        if "geonews_text" not in doc.user_data:  # doc_text(doc), from the lists at hand
-            doc.user_data["geonews_text"] = "".join(
-                [t + " " if w else t for t, w in zip(self.text, self.ws, strict=True)]
-            )
 
     def table_line(self, i: int) -> bool:
         k = bisect.bisect_right(self.starts, i) - 1
