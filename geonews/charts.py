@@ -9,6 +9,7 @@ plotly.js with :func:`plotly_config`.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 
@@ -59,6 +60,7 @@ def plotly_config(topojson_url: str | None = None, *, name: str = "chart") -> di
     return config
 
 
+@functools.lru_cache(maxsize=1024)
 def iso3(country_code: str | None) -> str | None:
     """ISO 3166-1 alpha-3 for an alpha-2 code ("RU" -> "RUS"), else None (also for NaN)."""
     if not isinstance(country_code, str) or len(country_code) != 2:
@@ -67,6 +69,7 @@ def iso3(country_code: str | None) -> str | None:
     return found.alpha_3 if found else None
 
 
+@functools.lru_cache(maxsize=1024)
 def country_name(country_code: str | None) -> str:
     """A readable country name for an alpha-2 code (the code itself if unknown)."""
     if not isinstance(country_code, str) or not country_code:
