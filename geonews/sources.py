@@ -586,8 +586,14 @@ def article_from_record(record) -> Article:
 
 
 def parse_jsonl(text: str, errors: list) -> Iterator[Article]:
-    """One article per line; bad lines go to ``errors`` as (line, message)."""
-    for n, line in enumerate(text.splitlines(), start=1):
+    """One article per line; bad lines go to ``errors`` as (line, message).
+
+    Lines end at "\n" only (an "\r" before it is dropped), as in ``ingest``'s
+    streaming reader: ``str.splitlines`` would also cut at U+2028, U+0085 and form
+    feeds, which are valid inside a JSON string (``json.dumps(..., ensure_ascii=False)``
+    writes them raw), and turn one good record into two bad lines.
+    """
+    for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from geonews import sources
+from geonews import cli, sources
 from geonews.errors import (
     BlockedURLError,
     EmptyTextError,
@@ -191,6 +191,23 @@ def test_read_ids_and_fields(tmp_path: Path):
     (a,) = sources.read_path(path)
     assert (a.id, a.url, a.source, a.title) == ("7", "http://e/a", "e.org", "T")
     assert a.hash != "7"
+
+
+def test_jsonl_lines_end_at_newlines_only(tmp_path: Path):
+    # json.dumps(ensure_ascii=False) writes U+2028, U+0085 and form feeds raw inside strings:
+    # the record is one good line, whether uploaded or ingested from disk
+    first = json.dumps({"text": "Troops left Kherson.\u2028The mayor of Odesa\x85said\x0cso."},
+                       ensure_ascii=False)  # fmt: skip
+    data = (first + "\r\n" + json.dumps({"text": "Then Kyiv."}) + "\n{broken\n").encode()
+    result = sources.read_bytes(data, "a.jsonl")
+    articles = list(result)
+    assert [("Kherson" in a.text and "Odesa" in a.text) for a in articles] == [True, False]
+    assert [n for n, _ in result.errors] == [3]
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(data)
+    errors: list = []
+    assert [a.text for a in cli._stream_jsonl(path, errors)] == [a.text for a in articles]
+    assert [n for n, _ in errors] == [3]
 
 
 def test_html_main_text_without_boilerplate(tmp_path: Path):
