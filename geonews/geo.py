@@ -450,15 +450,19 @@ def _support(ctx: _Context, e: GazEntry, key: str) -> float:
         return hit
     best: dict[str, float] = {}
     for k, (lat, lon) in ctx.anchors_by_key.items():
-        if k != key and _haversine(e.lat, e.lon, lat, lon) <= LOCAL_KM:
-            best[k] = 1.0
+        if k != key and not _far(e.lat, lat, LOCAL_KM):
+            if _haversine(e.lat, e.lon, lat, lon) <= LOCAL_KM:
+                best[k] = 1.0
     la, lo = math.floor(e.lat), math.floor(e.lon)
     for i in (la - 1, la, la + 1):
         for j in (lo - 1, lo, lo + 1):
             for k, lat, lon, w in ctx.grid.get((i, j), ()):
                 if k == key or k in ctx.anchors_by_key or best.get(k, 0.0) >= w:
                     continue
-                if _haversine(e.lat, e.lon, lat, lon) <= LOCAL_KM:
+                if (
+                    not _far(e.lat, lat, LOCAL_KM)
+                    and _haversine(e.lat, e.lon, lat, lon) <= LOCAL_KM
+                ):
                     best[k] = w
     out = sum(best.values())
     ctx.support_cache[ck] = out
@@ -546,6 +550,16 @@ def _primary_is(entries: list[GazEntry], text: str) -> bool:
 
 
 # --------------------------------------------------------------------------- resolution
+
+
+# km per degree of latitude: two points are at least |lat1 - lat2| * _KM_PER_LAT apart, so
+# a latitude difference alone can rule out "within d km" without the trigonometry
+_KM_PER_LAT = math.radians(1.0) * 6371.0088
+
+
+def _far(lat1: float, lat2: float, km: float) -> bool:
+    """Surely more than ``km`` apart, from the latitudes alone (a margin for rounding)."""
+    return abs(lat1 - lat2) * _KM_PER_LAT > km + 1e-6
 
 
 def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -658,7 +672,9 @@ def _score(
         if n > 0.2:
             s += LOCAL_WEIGHT * min(LOCAL_CAP, n)
             reasons.append(f"{max(1, round(n))} other place(s) in the text nearby")
-    if e.kind in ("city", "admin") and (anchors := [(a, b) for k, a, b in ctx.anchors if k != key]):
+    if e.kind in ("city", "admin") and (
+        anchors := [(a, b) for k, a, b in ctx.anchors if k != key and not _far(e.lat, a, 1000)]
+    ):
         d = min(_haversine(e.lat, e.lon, a, b) for a, b in anchors)
         if d < 1000:
             s += 2.0 * math.exp(-d / 300)
@@ -717,7 +733,8 @@ def _resolve(
     conf = sum(
         p
         for (_, e, _), p in zip(scored, probs, strict=True)
-        if e is best or _haversine(e.lat, e.lon, best.lat, best.lon) < 100
+        if e is best
+        or (not _far(e.lat, best.lat, 100) and _haversine(e.lat, e.lon, best.lat, best.lon) < 100)
     )
     # a lone weak candidate: a tiny place known only by an alternate name
     if len(scored) == 1:
