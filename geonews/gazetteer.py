@@ -123,6 +123,11 @@ class GazEntry:
     bbox: tuple[float, float, float, float] | None = None  # south, west, north, east
     source: str = ""
 
+    def __hash__(self) -> int:
+        # the id names the place: hashing it alone is consistent with the field-wise
+        # equality, and the resolver's caches hash entries tens of times per article
+        return hash(self.id)
+
 
 # --------------------------------------------------------------------------- normalisation
 
