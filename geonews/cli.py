@@ -232,21 +232,7 @@ STREAMED_SUFFIXES = (".jsonl", ".ndjson")
 def _stream_jsonl(path: Path, errors: list) -> Iterator[Article]:
     """One article a line, read line by line: a JSONL file of any size."""
     with path.open("rb") as fh:
-        for n, raw in enumerate(fh, start=1):
-            if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw)
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                detail = f"{exc.msg} (column {exc.colno})" if hasattr(exc, "colno") else exc
-                errors.append((n, f"{path}: invalid JSON: {detail}"))
-                continue
-            try:
-                yield sources.article_from_record(record)
-            except ValueError as exc:
-                errors.append((n, f"{path}: {exc}"))
+        yield from sources.jsonl_articles(fh, errors, where=f"{path}: ")
 
 
 def _feed_urls(path: str) -> list[str]:

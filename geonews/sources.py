@@ -588,26 +588,40 @@ def article_from_record(record) -> Article:
 def parse_jsonl(text: str, errors: list) -> Iterator[Article]:
     """One article per line; bad lines go to ``errors`` as (line, message).
 
-    Lines end at "\n" only (an "\r" before it is dropped), as in ``ingest``'s
-    streaming reader: ``str.splitlines`` would also cut at U+2028, U+0085 and form
-    feeds, which are valid inside a JSON string (``json.dumps(..., ensure_ascii=False)``
-    writes them raw), and turn one good record into two bad lines.
+    Lines end at "\n" only, as in ``ingest``'s streaming reader: ``str.splitlines``
+    would also cut at U+2028, U+0085 and form feeds, which are valid inside a JSON string
+    (``json.dumps(..., ensure_ascii=False)`` writes them raw), and turn one good record
+    into two bad lines. A "\r" before the "\n" is whitespace to JSON.
     """
-    for n, line in enumerate(text.split("\n"), start=1):
+    return jsonl_articles(text.split("\n"), errors)
+
+
+def jsonl_articles(
+    lines: Iterable[str | bytes], errors: list, *, where: str = ""
+) -> Iterator[Article]:
+    """One article per JSONL line: text lines, or the byte lines of a file read as it
+    streams (a UTF-8 byte-order mark on the first is skipped). A bad line goes to
+    ``errors`` as (line number, message), the message prefixed with ``where``."""
+    for n, line in enumerate(lines, start=1):
+        if n == 1 and isinstance(line, bytes) and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            errors.append((n, f"invalid JSON: {exc.msg} (column {exc.colno})"))
+            errors.append((n, f"{where}invalid JSON: {exc.msg} (column {exc.colno})"))
+            continue
+        except UnicodeDecodeError as exc:  # bytes that are not UTF-8
+            errors.append((n, f"{where}invalid JSON: {exc}"))
             continue
         except RecursionError:
-            errors.append((n, "invalid JSON: nested too deeply"))
+            errors.append((n, f"{where}invalid JSON: nested too deeply"))
             continue
         try:
             yield article_from_record(record)
         except ValueError as exc:
-            errors.append((n, str(exc)))
+            errors.append((n, f"{where}{exc}"))
 
 
 def _record_lines(text: str) -> list[int]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geonews import highlight, pipeline, sources
+from geonews import cli, highlight, pipeline, sources
 from geonews.errors import (
     EmptyTextError,
     GeonewsError,
@@ -255,6 +255,19 @@ def test_malformed_jsonl_keeps_the_good_lines(case):
     assert len(got) == len(result)
     assert [n for n, _ in info.value.errors] == bad
     assert f"line {bad[0]}" in str(info.value)
+
+
+@pytest.mark.parametrize("case", list(JSONL_CASES))
+def test_malformed_jsonl_streamed_by_ingest_keeps_the_good_lines(case, tmp_path):
+    """``geonews ingest`` reads a JSONL file line by line, with the same verdict per line."""
+    lines, bad = JSONL_CASES[case]
+    path = tmp_path / "batch.jsonl"
+    path.write_bytes("\n".join(lines).encode())
+    errors: list = []
+    got = list(cli._stream_jsonl(path, errors))
+    assert len(got) == len(lines) - len(bad)
+    assert [n for n, _ in errors] == bad
+    assert all(message.startswith(f"{path}: ") for _, message in errors)
 
 
 def test_malformed_json_documents():
