@@ -345,11 +345,10 @@ def _match_missed(doc, gaz: Gazetteer, covered: bytearray, mentions) -> list[_To
             return
         single = len(run) == 1
         sent_start = sent_starts[first] == 1 or (prev is not None and prev in "\"'\u201c(-\u2014:")
-        # a lone capitalised word that is also an ordinary word opening a sentence
-        stop = single and vocab[orths[first]].is_stop
-        strict = single and (sent_start or stop)
-        if stop:
+        if single and vocab[orths[first]].is_stop:  # a lone stop word: "May", "Will"
             return
+        # a lone capitalised word opening a sentence may be an ordinary word
+        strict = single and sent_start
         if single and len(surface) < 5 and not any(e.kind == "country" for e in entries):
             return
         if not _usable(entries, strict=strict):

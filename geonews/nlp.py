@@ -310,7 +310,7 @@ def demonym_country(text: str) -> str | None:
 # --------------------------------------------------------------------------- components
 
 
-_FINALS: dict = {}  # vocab -> hashes of the sentencizer's sentence-final characters
+_FINALS = frozenset(Sentencizer.default_punct_chars)  # the sentencizer's sentence-final characters
 
 
 def _sentence_starts(doc: Doc) -> list[int]:
@@ -320,9 +320,7 @@ def _sentence_starts(doc: Doc) -> list[int]:
     A sentence starts at the first word after a sentence-final character ("." "!" "?"
     ...), and after a line break unless the next line starts in lower case."""
     strings = doc.vocab.strings
-    finals = _FINALS.get(doc.vocab)
-    if finals is None:
-        finals = _FINALS[doc.vocab] = {strings.add(c) for c in Sentencizer.default_punct_chars}
+    finals = _hashes(doc.vocab, _FINALS)
     rows = doc.to_array([ORTH, IS_PUNCT, IS_SPACE]).tolist()
     out = [-1] * len(rows)
     if out:
@@ -695,7 +693,7 @@ def _score_after(doc: Doc, i: int) -> bool:
     return i < len(doc) and bool(_NUM_RE.match(doc[i].text)) and doc[i].ent_type_ != "DATE"
 
 
-def _sports(doc: Doc) -> tuple[list[Span], dict[str, str]]:
+def _sports(doc: Doc, toks: _Tokens) -> tuple[list[Span], dict[str, str]]:
     """Teams and players in a sports report.
 
     A place next to a score or a "v"/"beat" ("Essex 22 , Somerset 4", "Milan v Roma") is a
@@ -714,7 +712,7 @@ def _sports(doc: Doc) -> tuple[list[Span], dict[str, str]]:
     taken = _token_ids(ents)
     new: list[Span] = []
     for sent in doc.sents:
-        if not _is_table_line([t.text for t in sent if not t.is_space and not t.is_punct]):
+        if not toks.table_line(sent.start):
             continue
         i = sent.start
         while i < sent.end:
@@ -898,7 +896,7 @@ def _rules(doc: Doc) -> Doc:
     teams: dict[str, str] = {}
     if _is_sports(doc):
         doc.ents = ents
-        ents, teams = _sports(doc)
+        ents, teams = _sports(doc, toks)
         ents = _prefer_new(doc, ents)
     ents = spacy.util.filter_spans(_consistent(doc, toks, ents, teams))
     lines = _dateline(doc)
