@@ -1015,7 +1015,30 @@ def load_pipeline(name: str | None = None) -> Language:
         raise ModelNotFoundError(f"spaCy model {name!r} is not installed: {exc}") from exc
     for p in [p for p in base.pipe_names if p != "ner"]:
         base.remove_pipe(p)
+    base.tokenizer = _KeepText(base.tokenizer)
     return add_geonews_pipes(base)
+
+
+class _KeepText:
+    """The model's tokenizer, keeping each document's text in its ``user_data``.
+
+    A ``Doc``'s text is its tokenizer's input, unchanged; :func:`models.doc_text` then reads
+    it back instead of joining every token's text again (0.2 ms an article).
+    Everything else is the wrapped tokenizer's.
+    """
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+
+    def __call__(self, text: str) -> Doc:
+        doc = self.tokenizer(text)
+        doc.user_data["geonews_text"] = text
+        return doc
+
+    def __getattr__(self, name: str):
+        if name == "tokenizer":  # not set yet (unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.tokenizer, name)
 
 
 # --------------------------------------------------------------------------- mentions

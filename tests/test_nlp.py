@@ -298,3 +298,21 @@ def test_seed_article_acceptance(seed_text, nlp_model, gazetteer):
     assert dates.get("Sept. 17") == ("2019-09-17", "day")
     assert dates.get("last year") == ("2018-01-01", "year")
     assert dates.get("April") == ("2019-04-01", "month")
+
+
+def test_the_pipeline_keeps_each_documents_exact_text(nlp_model):
+    """Mentions and places are read from the text the tokenizer kept: the input, unchanged
+    (odd spaces, tabs, line separators); the tokenizer is the model's in every other way."""
+    import pickle
+
+    from geonews.models import doc_text
+
+    text = "Talks in  Doha\u00a0resumed.\n\n\tKyiv \u2014\u2028Moscow said so on Friday.  "
+    doc = nlp_model(text)
+    assert doc_text(doc) == doc.text == text
+    mentions = nlp.extract_mentions(doc)
+    assert {"Doha", "Kyiv", "Moscow"} <= {m.text for m in mentions}
+    assert all(text[m.start : m.end] == m.text for m in mentions)
+    assert [t for _, t in nlp_model.tokenizer.explain("U.S. talks")] == ["U.S.", "talks"]
+    copy = pickle.loads(pickle.dumps(nlp_model.tokenizer))
+    assert doc_text(copy("Sochi, Russia")) == "Sochi, Russia"
