@@ -10,18 +10,22 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components import plotly_view
 from geonews import charts, highlight
 from geonews.models import Analysis
 
 
-def topojson_url() -> str:
-    """Where plotly.js fetches ``world_110m.json``: our own static folder.
-
-    Static files are served at ``/app/static/`` (``server.enableStaticServing``),
-    below ``server.baseUrlPath`` when the app is served under a prefix.
-    """
+def static_url() -> str:
+    """Where our ``static/`` folder is served: ``/app/static/``
+    (``server.enableStaticServing``), below ``server.baseUrlPath`` when the app is served
+    under a prefix."""
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     return f"/{base}/app/static/" if base else "/app/static/"
+
+
+def topojson_url() -> str:
+    """Where plotly.js fetches ``world_110m.json``: our own static folder."""
+    return static_url()
 
 
 def show_article(analysis: Analysis, *, labels: list[str] | None = None) -> None:
@@ -71,13 +75,7 @@ def show_places(places_df: pd.DataFrame, *, key: str) -> None:
 
 def show_map(places_df: pd.DataFrame, *, key: str, fit: bool = False) -> None:
     """World map of the places, drawn from the locally served topojson."""
-    fig = charts.places_map(places_df, fit=fit, dark=is_dark())
-    st.plotly_chart(
-        fig,
-        width="stretch",
-        key=f"{key}_map",
-        config=charts.plotly_config(topojson_url(), name="article-map"),
-    )
+    plot(charts.places_map(places_df, fit=fit, dark=is_dark()), key=f"{key}_map", geo=True)
 
 
 def show_entity_bar(analysis: Analysis, *, key: str, top: int = 15) -> None:
@@ -85,12 +83,7 @@ def show_entity_bar(analysis: Analysis, *, key: str, top: int = 15) -> None:
     df = charts.entities_frame(analysis.entities)
     if df.empty:
         return
-    st.plotly_chart(
-        charts.entity_counts_bar(df, top=top),
-        width="stretch",
-        key=f"{key}_bar",
-        config=charts.plotly_config(name="article-entities"),
-    )
+    plot(charts.entity_counts_bar(df, top=top), key=f"{key}_bar")
 
 
 # -- corpus views -----------------------------------------------------------------
@@ -112,21 +105,35 @@ def is_dark() -> bool:
 
 
 def plot(fig, *, key: str, geo: bool = False, on_select=None):
-    """Draw a figure; clickable (single points) when ``on_select`` is given.
+    """Draw a figure in the page's colours; clickable (single points) when ``on_select``
+    is given (the clicked points: :func:`selected_points`).
 
-    Its toolbar's camera button saves it as ``geonews-<key>.png``.
+    Drawn by :mod:`components.plotly_view`, which updates the chart in place after a
+    filter change; by ``st.plotly_chart`` when that cannot run. Its toolbar's camera
+    button saves it as ``geonews-<key>.png``.
     """
+    config = charts.plotly_config(topojson_url() if geo else None, name=key) | {"scrollZoom": True}
+    if plotly_view.available():
+        return plotly_view.draw(
+            fig,
+            key=key,
+            config=config,
+            static_url=static_url(),
+            template=charts.theme_template(is_dark()),
+            on_select=on_select,
+        )
     kwargs = {}
     if on_select is not None:
         kwargs = {"on_select": on_select, "selection_mode": "points"}
-    return st.plotly_chart(
-        fig,
-        width="stretch",
-        key=key,
-        config=charts.plotly_config(topojson_url() if geo else None, name=key)
-        | {"scrollZoom": True},
-        **kwargs,
-    )
+    return st.plotly_chart(fig, width="stretch", key=key, config=config, **kwargs)
+
+
+def selected_points(key: str) -> list[dict]:
+    """The points clicked on the chart ``key`` (in its ``on_select`` callback)."""
+    if plotly_view.available():
+        return plotly_view.selected_points(key)
+    state = st.session_state.get(key)
+    return list(state.selection.points) if state and state.selection else []
 
 
 def exports(store, filters, *, key: str, what=(), figures=None, geojson: bool = False) -> None:

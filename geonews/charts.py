@@ -43,6 +43,61 @@ NODE_COLORS: dict[str, str] = {
 }
 
 
+#: The dashboard's chart colours, light and dark: Streamlit's own palette, so charts drawn
+#: by plotly.js directly look like those of ``st.plotly_chart`` in the same theme.
+_THEME = {
+    False: {
+        "text": "rgba(49, 51, 63, 0.6)",
+        "grid": "#E6EAF1",
+        "hover": "#FFFFFF",
+        "colorway": ["#0068C9", "#83C9FF", "#FF2B2B", "#FFABAB", "#29B09D",
+                     "#7DEFA1", "#FF8700", "#FFD16A", "#6D3FC0", "#D5DAE5"],
+        "sequential": ["#E4F5FF", "#C7EBFF", "#A6DCFF", "#83C9FF", "#60B4FF",
+                       "#3D9DF3", "#1C83E1", "#0068C9", "#0054A3", "#004280"],
+    },
+    True: {
+        "text": "rgba(250, 250, 250, 0.6)",
+        "grid": "#31333F",
+        "hover": "#262730",
+        "colorway": ["#83C9FF", "#0068C9", "#FFABAB", "#FF2B2B", "#7DEFA1",
+                     "#29B09D", "#FFD16A", "#FF8700", "#6D3FC0", "#D5DAE5"],
+        "sequential": ["#004280", "#0054A3", "#0068C9", "#1C83E1", "#3D9DF3",
+                       "#60B4FF", "#83C9FF", "#A6DCFF", "#C7EBFF", "#E4F5FF"],
+    },
+}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=2)
+def theme_template(dark: bool = False) -> dict:
+    """A plotly template (as a dict) in the dashboard's colours for a light or dark page:
+    transparent background, the page's font and text colour, light grid lines."""
+    t = _THEME[bool(dark)]
+    scale = [[i / (len(t["sequential"]) - 1), c] for i, c in enumerate(t["sequential"])]
+    axis = {
+        "gridcolor": t["grid"],
+        "zerolinecolor": t["grid"],
+        "linecolor": t["grid"],
+        "automargin": True,
+        "title": {"standoff": 8},
+    }
+    return {
+        "data": {"heatmap": [{"colorscale": scale}]},
+        "layout": {
+            "font": {"family": '"Source Sans", "Source Sans Pro", sans-serif',
+                     "color": t["text"], "size": 12},
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "colorway": t["colorway"],
+            "colorscale": {"sequential": scale, "sequentialminus": scale},
+            "coloraxis": {"colorscale": scale},
+            "xaxis": axis,
+            "yaxis": axis,
+            "hoverlabel": {"bgcolor": t["hover"], "font": {"color": t["text"]}},
+            "legend": {"bgcolor": "rgba(0,0,0,0)"},
+        },
+    }  # fmt: skip
+
+
 def plotly_config(topojson_url: str | None = None, *, name: str = "chart") -> dict:
     """The plotly.js config: PNG download and, for a map, where ``world_110m.json`` is.
 

@@ -18,8 +18,7 @@ MAP_KEY = "map_chart"
 
 def _on_click() -> None:
     """Filter the app to the clicked place or country (runs before the sidebar)."""
-    state = st.session_state.get(MAP_KEY)
-    points = state.selection.points if state and state.selection else []
+    points = render.selected_points(MAP_KEY)
     picked = charts.selected_location(points)
     if picked["places"]:
         filters.apply(places=picked["places"])

@@ -29,8 +29,7 @@ def _snippet_html(title: str, snippet: str, *names: str) -> str:
 
 def _on_click() -> None:
     """Filter the app to the clicked entity (runs before the sidebar)."""
-    state = st.session_state.get(GRAPH_KEY)
-    points = state.selection.points if state and state.selection else []
+    points = render.selected_points(GRAPH_KEY)
     names = charts.selected_entities(points)
     if names:
         filters.apply(entities=names)

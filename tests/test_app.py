@@ -90,7 +90,7 @@ def test_analyze_shows_entities_places_and_map(app):
     assert entities.loc[entities["text"] == "Putin", "count"].sum() >= 1
     places = frame_with(app, "reason")
     assert {"name", "kind", "country", "lat", "lon", "confidence", "reason"} <= set(places.columns)
-    assert len(app.get("plotly_chart")) >= 1
+    assert len(figures(app)) >= 1
     html = "".join(h.proto.body for h in app.get("html"))
     assert "<mark" in html and "Netanyahu" in html
 
@@ -203,7 +203,12 @@ def go(at: AppTest, page: str) -> AppTest:
 
 
 def figures(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    """The plotly figures the page drew (charts update in place: components.plotly_view)."""
+    return [
+        json.loads(json.loads(c.proto.json)["spec"])
+        for c in at.get("bidi_component")
+        if c.proto.component_name == "geonews.plot"
+    ]
 
 
 def ys(trace: dict) -> list:

@@ -232,6 +232,30 @@ def test_download_an_export_of_the_filtered_view(server, page, sample):
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
 
 
+def test_a_filter_change_redraws_the_map_in_place(server, page):
+    """After a filter change the same map is redrawn with the new places (not a new
+    chart element): zoom state and toolbar stay, and plotly.js draws once."""
+    with shot_on_failure(page, "map-in-place"):
+        open_page(page, f"{server}/map", "Map")
+        points = page.locator(".js-plotly-plot .scattergeo path.point")
+        points.first.wait_for(timeout=60_000)
+        before = points.count()
+        page.evaluate(
+            "() => { const d = document.querySelector('.js-plotly-plot');"
+            " window.__map = d; window.__draws = 0;"
+            " d.on('plotly_afterplot', () => { window.__draws += 1; }); }"
+        )
+        box = page.locator('[data-testid="stSidebar"]').get_by_label("Search text")
+        box.fill("Moscow")
+        box.press("Enter")
+        page.wait_for_function("() => location.search.includes('q=Moscow')", timeout=30_000)
+        settle(page)
+        page.wait_for_function("() => window.__draws > 0", timeout=30_000)
+        assert page.evaluate("() => document.querySelector('.js-plotly-plot') === window.__map")
+        assert page.evaluate("() => window.__draws") == 1
+        assert 0 < points.count() < before
+
+
 def test_download_a_chart_the_page_does_not_draw(server, page):
     # Network draws the open tab only; the heatmap's export is built when clicked
     with shot_on_failure(page, "export-heatmap"):

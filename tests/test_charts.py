@@ -280,3 +280,14 @@ def test_timelines_keep_reported_and_happened_on_their_own_date_axes():
     empty = charts.timelines_fig(published, events.iloc[:0])
     assert len(empty.data) == 1
     assert any("could be resolved" in a.text for a in empty.layout.annotations)
+
+
+def test_theme_template_is_a_valid_plotly_template_per_page_theme():
+    """Charts drawn in place take the page's colours: readable text on light and dark."""
+    light, dark = charts.theme_template(False), charts.theme_template(True)
+    for t in (light, dark):
+        go.layout.Template(t)  # plotly accepts every property
+        assert t["layout"]["paper_bgcolor"] == "rgba(0,0,0,0)"
+    assert light["layout"]["font"]["color"] != dark["layout"]["font"]["color"]
+    fig = go.Figure(go.Bar(x=["a"], y=[1]), layout={"template": dark})
+    assert fig.layout.template.layout.colorway == tuple(dark["layout"]["colorway"])
