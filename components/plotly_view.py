@@ -71,6 +71,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
       fig.layout = fig.layout || {};
       if (data.template) fig.layout.template = data.template;
       return Plotly.react(div, fig.data, fig.layout, data.config).then(() => {
+        div.__geonewsWidth = div.clientWidth;
         if (div.__geonewsClick) return;
         div.__geonewsClick = true;
         div.on("plotly_click", (event) => {
@@ -78,6 +79,14 @@ export default function ({ data, parentElement, setTriggerValue }) {
             div.__geonewsSelect("selection", { points: event.points.map(point) });
           }
         });
+        // follow the column's width (window resized, sidebar opened or closed)
+        new ResizeObserver(() => {
+          const width = div.clientWidth;
+          if (width && width !== div.__geonewsWidth && div._fullLayout) {
+            div.__geonewsWidth = width;
+            Plotly.Plots.resize(div);
+          }
+        }).observe(div);
       });
     })
     .catch((err) => {
@@ -132,7 +141,7 @@ def draw(fig, *, key: str, config: dict, static_url: str, template=None, on_sele
         key=key,
         data={
             "spec": pio.to_json(fig, validate=False),
-            "config": {**config, "responsive": True},
+            "config": config,
             "template": template,
             "select": on_select is not None,
             "src": static_url + _script_name(),

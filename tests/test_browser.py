@@ -256,6 +256,26 @@ def test_a_filter_change_redraws_the_map_in_place(server, page):
         assert 0 < points.count() < before
 
 
+def test_the_map_follows_the_pages_width(server, page):
+    """The chart fills its column when the sidebar is closed or the window narrowed."""
+    width = (
+        "() => document.querySelector('.js-plotly-plot .main-svg').getBoundingClientRect().width"
+    )
+    with shot_on_failure(page, "map-resize"):
+        open_page(page, f"{server}/map", "Map")
+        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(500)
+        start = page.evaluate(width)
+        page.locator('[data-testid="stSidebar"]').hover()
+        page.locator('[data-testid="stSidebarCollapseButton"] button').first.click()
+        page.wait_for_function(f"() => ({width})() > {start + 150}", timeout=30_000)
+        page.set_viewport_size({"width": 900, "height": 1000})
+        page.wait_for_function(f"() => ({width})() < {start - 150}", timeout=30_000)
+        assert (
+            page.evaluate(width) <= page.locator('[data-testid="stMain"]').bounding_box()["width"]
+        )
+
+
 def test_download_a_chart_the_page_does_not_draw(server, page):
     # Network draws the open tab only; the heatmap's export is built when clicked
     with shot_on_failure(page, "export-heatmap"):
