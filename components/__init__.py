@@ -11,7 +11,12 @@ put right and the run restarted, so ``app.py`` draws the page.
 
 from __future__ import annotations
 
+from pathlib import Path as _Path
+
 from streamlit.runtime.pages_manager import PagesManager as _PagesManager
+
+#: The folder Streamlit serves at ``/app/static/`` (``render.static_url``).
+STATIC_DIR = _Path(__file__).resolve().parent.parent / "static"
 
 if _PagesManager.uses_pages_directory:
     import streamlit as _st

@@ -99,6 +99,6 @@ def stats(store) -> dict:
 @st.cache_resource(show_spinner=False)
 def topojson_text() -> str:
     """The world outlines we serve (for maps exported as standalone HTML)."""
-    from pathlib import Path
+    from components import STATIC_DIR
 
-    return (Path(__file__).resolve().parent.parent / "static" / "world_110m.json").read_text()
+    return (STATIC_DIR / "world_110m.json").read_text()

@@ -21,7 +21,8 @@ from pathlib import Path
 import plotly.io as pio
 import streamlit as st
 
-STATIC = Path(__file__).resolve().parent.parent / "static"
+from components import STATIC_DIR
+
 _IMMUTABLE_MTIME = 1577836800  # 2020-01-01
 
 _JS = r"""
@@ -109,7 +110,7 @@ def _script_name() -> str | None:
 
     src = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
     name = f"plotly-{get_plotlyjs_version()}.min.js"
-    dest = STATIC / name
+    dest = STATIC_DIR / name
     try:
         if not dest.is_file() or dest.stat().st_size != src.stat().st_size:
             tmp = dest.with_name(f".{name}.{os.getpid()}.tmp")
@@ -135,7 +136,7 @@ def draw(fig, *, key: str, config: dict, static_url: str, template=None, on_sele
 
     ``template``: the plotly template (a dict) it is drawn with, in place of its own;
     ``on_select``: a callback run before the rerun a click on a point starts (the
-    points: :func:`selected_points`); clicks are ignored without one.
+    points: ``render.selected_points``); clicks are ignored without one.
     """
     return _component(
         key=key,
@@ -149,14 +150,3 @@ def draw(fig, *, key: str, config: dict, static_url: str, template=None, on_sele
         height="content",
         **({"on_selection_change": on_select} if on_select is not None else {}),
     )
-
-
-def selected_points(key: str) -> list[dict]:
-    """The points of the click that started this run on the chart ``key`` (else [])."""
-    state = st.session_state.get(key)
-    try:
-        selection = state.get("selection") if state is not None else None
-    except AttributeError:
-        selection = getattr(state, "selection", None)
-    points = selection.get("points") if isinstance(selection, dict) else None
-    return list(points) if isinstance(points, list) else []

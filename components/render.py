@@ -16,16 +16,12 @@ from geonews.models import Analysis
 
 
 def static_url() -> str:
-    """Where our ``static/`` folder is served: ``/app/static/``
+    """Where our ``static/`` folder is served (plotly.js and the maps' ``world_110m.json``
+    are fetched from there): ``/app/static/``
     (``server.enableStaticServing``), below ``server.baseUrlPath`` when the app is served
     under a prefix."""
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     return f"/{base}/app/static/" if base else "/app/static/"
-
-
-def topojson_url() -> str:
-    """Where plotly.js fetches ``world_110m.json``: our own static folder."""
-    return static_url()
 
 
 def show_article(analysis: Analysis, *, labels: list[str] | None = None) -> None:
@@ -112,7 +108,8 @@ def plot(fig, *, key: str, geo: bool = False, on_select=None):
     filter change; by ``st.plotly_chart`` when that cannot run. Its toolbar's camera
     button saves it as ``geonews-<key>.png``.
     """
-    config = charts.plotly_config(topojson_url() if geo else None, name=key) | {"scrollZoom": True}
+    # a map's outlines (world_110m.json) are served from our static folder
+    config = charts.plotly_config(static_url() if geo else None, name=key) | {"scrollZoom": True}
     if plotly_view.available():
         return plotly_view.draw(
             fig,
@@ -129,11 +126,14 @@ def plot(fig, *, key: str, geo: bool = False, on_select=None):
 
 
 def selected_points(key: str) -> list[dict]:
-    """The points clicked on the chart ``key`` (in its ``on_select`` callback)."""
-    if plotly_view.available():
-        return plotly_view.selected_points(key)
+    """The points clicked on the chart ``key`` (in its ``on_select`` callback), else [].
+
+    Both chart elements keep ``{"selection": {"points": [...]}}`` in the session state.
+    """
     state = st.session_state.get(key)
-    return list(state.selection.points) if state and state.selection else []
+    selection = state.get("selection") if isinstance(state, dict) else None
+    points = selection.get("points") if isinstance(selection, dict) else None
+    return list(points) if isinstance(points, list) else []
 
 
 def exports(store, filters, *, key: str, what=(), figures=None, geojson: bool = False) -> None:

