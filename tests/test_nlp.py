@@ -316,3 +316,47 @@ def test_the_pipeline_keeps_each_documents_exact_text(nlp_model):
     assert [t for _, t in nlp_model.tokenizer.explain("U.S. talks")] == ["U.S.", "talks"]
     copy = pickle.loads(pickle.dumps(nlp_model.tokenizer))
     assert doc_text(copy("Sochi, Russia")) == "Sochi, Russia"
+
+
+def test_a_doc_packed_for_another_process_analyses_the_same(nlp_model, gazetteer):
+    """With one ingest worker the model runs in its own process and sends each Doc packed
+    (``pack_doc``); rebuilt here, with the pipes that need no model run here, every
+    mention, sentence and place (and the reason for it) is the one-process result."""
+    import json
+    import pickle
+    from pathlib import Path
+
+    from geonews import geo
+
+    sample = Path(__file__).resolve().parent.parent / "sample_data" / "articles.jsonl"
+    texts = [json.loads(line)["text"] for line in sample.read_text().splitlines()[:20]]
+    texts += [
+        "Talks in  Doha\u00a0resumed.\n\n\tKyiv \u2014\u2028Moscow said so on Friday.  ",
+        "MOSCOW (Reuters) - PUTIN MEETS ERDOGAN IN SOCHI\nThe leaders met on Thursday.",
+        "",
+    ]
+    finishing = nlp.load_finishing()
+    assert [name for name, _ in finishing.pipeline] == list(nlp.AFTER_MODEL)
+    with nlp_model.select_pipes(disable=list(nlp.AFTER_MODEL)):
+        partial = list(nlp_model.pipe(texts))
+    for text, whole, part in zip(texts, nlp_model.pipe(texts), partial, strict=True):
+        doc = nlp.finish_doc(pickle.loads(pickle.dumps(nlp.pack_doc(part))))
+        assert doc.text == text
+        assert [(t.text, t.whitespace_, t.idx) for t in doc] == [
+            (t.text, t.whitespace_, t.idx) for t in whole
+        ]
+        assert [s.start for s in doc.sents] == [s.start for s in whole.sents]
+        mentions = nlp.extract_mentions(doc)
+        assert mentions == nlp.extract_mentions(whole)
+        assert geo.geoparse(doc, mentions, gazetteer=gazetteer, explain=True) == geo.geoparse(
+            whole, mentions, gazetteer=gazetteer, explain=True
+        )
+    assert any(nlp.extract_mentions(d) for d in partial)  # not a test of empty documents
+
+
+def test_a_missing_model_is_named_before_any_process_starts():
+    from geonews.errors import ModelNotFoundError
+
+    with pytest.raises(ModelNotFoundError, match="'no_such_model' is not installed"):
+        nlp.check_model("no_such_model")
+    assert nlp.check_model(nlp.model_name()) == nlp.model_name()
