@@ -58,6 +58,10 @@ class ModelNotFoundError(GeonewsError, RuntimeError):
     """No installed spaCy model matches the configured name."""
 
 
+class AnalysisProcessError(GeonewsError, RuntimeError):
+    """A process analysing articles for a bulk ingest stopped (killed, out of memory)."""
+
+
 class GazetteerError(GeonewsError, RuntimeError):
     """The offline gazetteer is missing or cannot be built."""
 

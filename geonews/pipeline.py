@@ -11,18 +11,25 @@ The store and the CLI call these; so does the dashboard. Without ``pins`` and
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import multiprocessing
+import multiprocessing.connection
+import os
 import re
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from geonews import corrections, geo, nlp, settings
 from geonews import dates as dates_mod
 from geonews.corrections import Pin
 from geonews.errors import (
+    AnalysisProcessError,
     EmptyTextError,
     GeonewsError,
     InputError,
@@ -165,12 +172,22 @@ def analyze_batch(
         try:
             out.append(analyze(a, explain=explain, **resources))
         except InputError as exc:
-            failures.append((a.title or a.id, str(exc)))
+            failures.append((_where(a), str(exc)))
         except GeonewsError:
             raise
         except Exception as exc:  # noqa: BLE001 - an analysis bug must not stop the corpus
-            failures.append((a.title or a.id, f"analysis failed: {exc.__class__.__name__}: {exc}"))
+            failures.append((_where(a), _failed(exc)))
     return out, failures
+
+
+def _where(article: Article) -> str:
+    """How a failure names its article."""
+    return article.title or article.id
+
+
+def _failed(exc: Exception) -> str:
+    """The message of an analysis that raised ``exc`` (a bug, not bad input)."""
+    return f"analysis failed: {exc.__class__.__name__}: {exc}"
 
 
 @dataclass
@@ -226,7 +243,7 @@ def plan(
         try:
             validate(a)
         except InputError as exc:
-            result.failures.append((a.title or a.id, str(exc)))
+            result.failures.append((_where(a), str(exc)))
             if on_skip is not None:
                 on_skip(1)
             continue
@@ -251,8 +268,24 @@ def plan(
 _WORKER: dict = {}
 
 
+def _exit_with_parent() -> None:
+    """End this worker when the process that started it dies (``kill -9`` of an ingest):
+    nothing else would wake it, and it would keep its model's memory for good. A thread
+    that waits on the parent's sentinel (blocked in the OS: it never takes the GIL)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="geonews-parent-watch", daemon=True).start()
+
+
 def _init_worker(model: str, pins: list[Pin] | None, explain: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _exit_with_parent()
     _WORKER.update(
         nlp_model=nlp.load_pipeline(model),
         gazetteer=geo.load_gazetteer(),
@@ -272,43 +305,194 @@ def _work(batch: list[Article]) -> tuple[list[Analysis], list[Failure]]:
     )
 
 
-def process_pool(workers: int, *, model: str | None = None, pins=None, explain: bool = False):
-    """A pool of ``workers`` processes (forkserver, else spawn: never a fork of a
-    process with threads), each loading the model and gazetteer once."""
+def _mp_context():
+    """forkserver, else spawn: never a fork of a process with threads."""
     methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def process_pool(workers: int, *, model: str | None = None, pins=None, explain: bool = False):
+    """A pool of ``workers`` processes, each loading the model and gazetteer once."""
     return ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=ctx,
+        mp_context=_mp_context(),
         initializer=_init_worker,
-        initargs=(model or nlp.model_name(), list(pins) if pins else None, explain),
+        initargs=(nlp.check_model(model), list(pins) if pins else None, explain),
     )
 
 
-def _analysed_batches(batches: Iterator[list[Article]], workers: int, pins, resources: dict):
-    """(batch, analyses, failures) in input order; ``workers`` > 1 runs them in a
-    process pool with a bounded window of batches in flight (streaming)."""
-    if workers <= 1:
-        res = {
-            "nlp_model": resources.get("nlp_model") or nlp.load_pipeline(),
-            "gazetteer": resources.get("gazetteer") or geo.load_gazetteer(),
-        }
-        for batch in batches:
-            yield (batch, *analyze_batch(batch, pins=pins, **res))
+@contextlib.contextmanager
+def _worker_deaths():
+    """A worker process that died (killed, out of memory) is a typed error."""
+    try:
+        yield
+    except BrokenProcessPool as exc:
+        raise AnalysisProcessError(
+            "An analysis process stopped unexpectedly (killed, or out of memory?); "
+            "what was stored before stays stored: run the same command again to resume."
+        ) from exc
+
+
+# The spaCy stage alone in a process (``ingest`` with one worker): the model runs there
+# while this process geoparses, resolves dates and writes the batch before.
+_NER: dict = {}
+
+
+def _init_ner(model: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _exit_with_parent()
+    _NER["nlp_model"] = nlp.load_pipeline(model)
+
+
+def _ner_work(texts: list[str]) -> list[tuple | str]:
+    """Each text's packed Doc (``nlp.pack_doc``) up to the pipes that need no model
+    (``nlp.AFTER_MODEL``: the parent runs those), or the message of the model's failure
+    on it: a batch that fails is run text by text to isolate the culprit."""
+    model = _NER["nlp_model"]
+    with model.select_pipes(disable=list(nlp.AFTER_MODEL)):
+        return _pack_each(model, texts)
+
+
+def _pack_each(model, texts: list[str]) -> list[tuple | str]:
+    try:
+        return [nlp.pack_doc(d) for d in model.pipe(texts, batch_size=len(texts))]
+    except GeonewsError:
+        raise
+    except Exception:  # noqa: BLE001 - find the text that breaks the batch
+        pass
+    out: list[tuple | str] = []
+    for text in texts:
+        try:
+            out.append(nlp.pack_doc(model(text)))
+        except GeonewsError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a model bug must not stop the corpus
+            out.append(_failed(exc))
+    return out
+
+
+class NerProcess:
+    """The spaCy pipeline in a process of its own.
+
+    ``submit(texts)`` returns a Future of what :func:`_ner_work` returns; ``finish``
+    turns that into analyses here: it rebuilds the Docs and runs the pipes that need no
+    model (``nlp.finish_doc``: 1.5 ms an article taken off the model's process), then
+    geoparses. The model is loaded once, in the child. Close it (or use ``with``);
+    :func:`ingest` starts one per call unless given one (``ner=``).
+    """
+
+    def __init__(self, model: str | None = None):
+        self.model = nlp.check_model(model)
+        self._pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=_mp_context(), initializer=_init_ner, initargs=(self.model,)
+        )
+
+    def submit(self, texts: list[str]) -> Future:
+        return self._pool.submit(_ner_work, texts)
+
+    @property
+    def pid(self) -> int | None:
+        """The model process's id, once the first batch has started it."""
+        processes = getattr(self._pool, "_processes", None) or {}
+        return next(iter(processes), None)
+
+    def finish(
+        self, batch: list[Article], packed: list[tuple | str], *, gazetteer, pins=None
+    ) -> tuple[list[Analysis], list[Failure]]:
+        """Mentions, places and dates of each packed Doc (as ``analyze_batch`` gives)."""
+        out: list[Analysis] = []
+        failures: list[Failure] = []
+        for article, p in zip(batch, packed, strict=True):
+            if isinstance(p, str):
+                failures.append((_where(article), p))
+                continue
+            try:
+                doc = nlp.finish_doc(p, self.model)
+                out.append(_finish(article, doc, gazetteer, explain=False, pins=pins))
+            except GeonewsError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - an analysis bug must not stop the corpus
+                failures.append((_where(article), _failed(exc)))
+        return out, failures
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> NerProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _in_process(batches: Iterator[list[Article]], pins, resources: dict):
+    res = {
+        "nlp_model": resources.get("nlp_model") or nlp.load_pipeline(),
+        "gazetteer": resources.get("gazetteer") or geo.load_gazetteer(),
+    }
+    for batch in batches:
+        yield (batch, *analyze_batch(batch, pins=pins, **res))
+
+
+def _staged(batches: Iterator[list[Article]], pins, resources: dict):
+    """The spaCy stage in a :class:`NerProcess` (``resources["ner"]``, else one started
+    at the first batch: none when nothing is new), the rest here, two batches behind."""
+    first = next(batches, None)
+    if first is None:
         return
+    ner = resources.get("ner")
+    own = ner is None
+    ner = NerProcess() if own else ner
+    gazetteer = resources.get("gazetteer") or geo.load_gazetteer()
+    window: deque[tuple[list[Article], Future]] = deque()
+    try:
+        with _worker_deaths():
+            for batch in itertools.chain([first], batches):
+                window.append((batch, ner.submit([a.text for a in batch])))
+                if len(window) > 2:
+                    batch, fut = window.popleft()
+                    yield (batch, *ner.finish(batch, fut.result(), gazetteer=gazetteer, pins=pins))
+            while window:
+                batch, fut = window.popleft()
+                yield (batch, *ner.finish(batch, fut.result(), gazetteer=gazetteer, pins=pins))
+    finally:
+        for _, fut in window:
+            fut.cancel()
+        if own:
+            ner.close()
+
+
+def _pooled(batches: Iterator[list[Article]], workers: int, pins):
+    """Whole analyses in ``workers`` processes, a bounded window of batches in flight."""
     pool = process_pool(workers, pins=pins)
     window: deque[tuple[list[Article], Future]] = deque()
     try:
-        for batch in batches:
-            window.append((batch, pool.submit(_work, batch)))
-            if len(window) > 2 * workers:
+        with _worker_deaths():
+            for batch in batches:
+                window.append((batch, pool.submit(_work, batch)))
+                if len(window) > 2 * workers:
+                    batch, fut = window.popleft()
+                    yield (batch, *fut.result())
+            while window:
                 batch, fut = window.popleft()
                 yield (batch, *fut.result())
-        while window:
-            batch, fut = window.popleft()
-            yield (batch, *fut.result())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _analysed_batches(batches: Iterator[list[Article]], workers: int, pins, resources: dict):
+    """(batch, analyses, failures) in input order, streaming:
+
+    - given an ``nlp_model``: everything in this process;
+    - one worker: the spaCy stage in a process of its own (a :class:`NerProcess`), while
+      this process geoparses and resolves the dates of the batch before;
+    - ``workers`` > 1: whole analyses in that many processes.
+    """
+    if resources.get("nlp_model") is not None:
+        return _in_process(batches, pins, resources)
+    if workers <= 1:
+        return _staged(batches, pins, resources)
+    return _pooled(batches, workers, pins)
 
 
 def ingest(
@@ -325,12 +509,14 @@ def ingest(
     """Analyse and store a stream of articles; each batch in its own transaction.
 
     Articles already stored (same content hash) or repeated are skipped before any
-    analysis. ``workers`` > 1 analyses batches in that many processes; the store is
-    written by this process only, in input order. ``fallback`` (the online geocoder)
-    runs here, on each analysed batch. ``progress(n)`` is called as articles are
-    done (stored, skipped or failed). ``resources``: ``nlp_model``, ``gazetteer``
-    for the in-process path. Ctrl-C stops cleanly: ``interrupted`` is set, and what
-    was written stays written.
+    analysis. With one worker the spaCy model runs in a process of its own while this
+    one geoparses (two cores busy); ``workers`` > 1 analyses whole batches in that many
+    processes. The store is written by this process only, in input order. ``fallback``
+    (the online geocoder) runs here, on each analysed batch. ``progress(n)`` is called
+    as articles are done (stored, skipped or failed). ``resources``: ``nlp_model`` (and
+    ``gazetteer``) to analyse in this process instead; ``ner``, a :class:`NerProcess` to
+    reuse across calls. Ctrl-C stops cleanly: ``interrupted`` is set, and what was
+    written stays written.
     """
     result = IngestResult()
     pins = list(pins) if pins is not None else None
@@ -342,7 +528,7 @@ def ingest(
         try:
             added, skipped = store.add_many(analyses)
         except GeonewsError as exc:
-            result.failures.extend((a.title or a.id, f"not stored: {exc}") for a in batch)
+            result.failures.extend((_where(a), f"not stored: {exc}") for a in batch)
         else:
             result.added += added
             result.skipped += skipped

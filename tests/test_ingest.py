@@ -4,11 +4,14 @@ runs resume without duplicates. Real model, real DuckDB files, real processes.""
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
 
 from geonews import cli, pipeline
+from geonews.errors import AnalysisProcessError
 from geonews.store import TABLES, Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,10 +54,14 @@ def reference(tmp_path_factory, nlp_model, gazetteer) -> tuple[Path, dict]:
     return db, contents(db)
 
 
-def test_two_workers_store_what_one_worker_stores(tmp_path: Path, reference, capsys):
-    db = tmp_path / "two.duckdb"
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_command_stores_what_one_process_stores(tmp_path: Path, reference, capsys, workers):
+    """One worker (the default: the model in a process of its own while this one geoparses
+    and writes) and two (each analysing whole batches): the store is the same, row for
+    row, as the analysis all in one process."""
+    db = tmp_path / "ingested.duckdb"
     path = sample(tmp_path)
-    code = cli.main(["ingest", str(path), "--db", str(db), "--workers", "2", "-q"])
+    code = cli.main(["ingest", str(path), "--db", str(db), "--workers", workers, "-q"])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "added 30, skipped 0 (already stored), failed 0" in out
@@ -62,6 +69,35 @@ def test_two_workers_store_what_one_worker_stores(tmp_path: Path, reference, cap
     for table, rows in reference[1].items():
         assert got[table] == rows, table
     assert all(reference[1][t] for t in ("articles", "entities", "mentions", "places", "dates"))
+
+
+def test_a_killed_model_process_is_a_clear_error_and_keeps_what_was_stored(
+    tmp_path: Path, gazetteer
+):
+    db = tmp_path / "killed.duckdb"
+    with Store.open(db) as store, pipeline.NerProcess() as ner:
+        first = pipeline.ingest(read(sample(tmp_path, 8)), store, ner=ner, gazetteer=gazetteer)
+        assert first.added == 8 and ner.pid is not None
+        os.kill(ner.pid, signal.SIGKILL)
+        more = read(sample(tmp_path, 16, "more.jsonl", start=8))
+        with pytest.raises(AnalysisProcessError, match="run the same command again"):
+            pipeline.ingest(more, store, ner=ner, gazetteer=gazetteer)
+        assert store.stats()["articles"] == 8
+    with Store.open(db) as store:  # the command again resumes
+        again = pipeline.ingest(read(sample(tmp_path, 16)), store, batch_size=4)
+        assert (again.added, again.skipped, again.failed) == (8, 8, 0)
+
+
+def test_a_missing_model_is_a_clear_error_with_workers(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.setenv("GEONEWS_SPACY_MODEL", "no_such_model")
+    db = tmp_path / "none.duckdb"
+    for workers in ("1", "2"):
+        code = cli.main(["ingest", str(sample(tmp_path, 4)), "--db", str(db), "-q",
+                         "--workers", workers])  # fmt: skip
+        err = capsys.readouterr().err
+        assert code != 0
+        assert "spaCy model 'no_such_model' is not installed" in err
+        assert "Traceback" not in err
 
 
 def test_resume_after_half_and_after_an_interruption(

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -100,9 +101,35 @@ def clean(corpus, tmp_path_factory) -> dict:
     return snapshot(db)
 
 
+def descendants(pid: int) -> set[int]:
+    """The processes ``pid`` started, and theirs (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def kill_mid_ingest(corpus: Path, db: Path, *, at_least: int) -> int:
     """Start an ingest, SIGKILL it once its progress bar shows ``at_least`` articles stored;
-    returns how many it had shown."""
+    returns how many it had shown. Its model process (and everything else it started)
+    must end by itself within 20 s: nothing may keep a model's memory after the kill."""
     env = dict(os.environ, GEONEWS_DB=str(db))
     env.pop("GEONEWS_GEOCODER", None)
     proc = subprocess.Popen(
@@ -126,9 +153,15 @@ def kill_mid_ingest(corpus: Path, db: Path, *, at_least: int) -> int:
 
     threading.Thread(target=watch, daemon=True).start()
     seen.wait(timeout=600)
+    started = descendants(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
+    assert started, "the ingest runs its model in a process of its own"
+    deadline = time.monotonic() + 20
+    while (left := {p for p in started if alive(p)}) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, f"processes left behind by the killed ingest: {sorted(left)}"
     return shown[0]
 
 
