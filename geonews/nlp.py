@@ -1037,10 +1037,14 @@ def _load(name: str, exclude: list[str]) -> Language:
         raise ModelNotFoundError(f"spaCy model {name!r} is not installed: {exc}") from exc
 
 
-@functools.lru_cache(maxsize=4)
 def load_pipeline(name: str | None = None) -> Language:
     """Load a spaCy pipeline with only the pipes geonews needs (cached per process)."""
-    base = _load(name or model_name(), list(_UNUSED_PIPES))
+    return _load_pipeline(name or model_name())
+
+
+@functools.lru_cache(maxsize=4)  # by name: load_pipeline() and load_pipeline(its name) share
+def _load_pipeline(name: str) -> Language:
+    base = _load(name, list(_UNUSED_PIPES))
     for p in [p for p in base.pipe_names if p != "ner"]:
         base.remove_pipe(p)
     base.tokenizer = _KeepText(base.tokenizer)
@@ -1052,12 +1056,16 @@ def load_pipeline(name: str | None = None) -> Language:
 AFTER_MODEL = ("geonews_rules", "geonews_kb")
 
 
-@functools.lru_cache(maxsize=4)
 def load_finishing(name: str | None = None) -> Language:
     """The model's tokenizer and vocabulary with only the pipes of :data:`AFTER_MODEL`
     (no ner: quick to load). ``unpack_doc`` onto its vocab, then run its pipes: the
     Docs come out as :func:`load_pipeline` gives them (cached per process)."""
-    base = _load(name or model_name(), [*_UNUSED_PIPES, "ner"])
+    return _load_finishing(name or model_name())
+
+
+@functools.lru_cache(maxsize=4)
+def _load_finishing(name: str) -> Language:
+    base = _load(name, [*_UNUSED_PIPES, "ner"])
     for p in list(base.pipe_names):
         base.remove_pipe(p)
     base.add_pipe("geonews_rules")
