@@ -485,14 +485,24 @@ def _analysed_batches(batches: Iterator[list[Article]], workers: int, pins, reso
 
     - given an ``nlp_model``: everything in this process;
     - one worker: the spaCy stage in a process of its own (a :class:`NerProcess`), while
-      this process geoparses and resolves the dates of the batch before;
+      this process geoparses and resolves the dates of the batch before (given two cores);
     - ``workers`` > 1: whole analyses in that many processes.
     """
     if resources.get("nlp_model") is not None:
         return _in_process(batches, pins, resources)
-    if workers <= 1:
+    if workers > 1:
+        return _pooled(batches, workers, pins)
+    if _cores() > 1:
         return _staged(batches, pins, resources)
-    return _pooled(batches, workers, pins)
+    return _in_process(batches, pins, resources)  # one core: a second process only adds work
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity, where the OS tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def ingest(

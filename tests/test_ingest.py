@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,24 @@ def test_the_command_stores_what_one_process_stores(tmp_path: Path, reference, c
     for table, rows in reference[1].items():
         assert got[table] == rows, table
     assert all(reference[1][t] for t in ("articles", "entities", "mentions", "places", "dates"))
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
+def test_on_one_core_one_worker_stores_the_same(tmp_path: Path, reference):
+    """Given one core, one worker analyses in the command's process (a model process
+    beside it would only add the packing to the work): the store is the same."""
+    db = tmp_path / "one-core.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-m", "geonews", "ingest", str(sample(tmp_path)), "--db", str(db),
+         "-q"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        preexec_fn=lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "added 30, skipped 0 (already stored), failed 0" in done.stdout
+    got = contents(db)
+    for table, rows in reference[1].items():
+        assert got[table] == rows, table
 
 
 def test_a_killed_model_process_is_a_clear_error_and_keeps_what_was_stored(
