@@ -415,7 +415,14 @@ class NerProcess:
                 failures.append((_where(article), _failed(exc)))
         return out, failures
 
-    def close(self) -> None:
+    def close(self, *, now: bool = False) -> None:
+        """Stop the model's process: after the batches it was given, or ``now`` (their
+        results unwanted: an interrupted ingest), without waiting for them."""
+        if now:
+            processes = list((getattr(self._pool, "_processes", None) or {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> NerProcess:
@@ -459,7 +466,7 @@ def _staged(batches: Iterator[list[Article]], pins, resources: dict):
         for _, fut in window:
             fut.cancel()
         if own:
-            ner.close()
+            ner.close(now=bool(window))  # batches still in flight: no one will read them
 
 
 def _pooled(batches: Iterator[list[Article]], workers: int, pins):

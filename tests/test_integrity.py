@@ -126,16 +126,18 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def kill_mid_ingest(corpus: Path, db: Path, *, at_least: int) -> int:
-    """Start an ingest, SIGKILL it once its progress bar shows ``at_least`` articles stored;
+def kill_mid_ingest(corpus: Path, db: Path, *, at_least: int, ctrl_c: bool = False) -> int:
+    """Start an ingest, SIGKILL it once its progress bar shows ``at_least`` articles stored
+    (or, with ``ctrl_c``, send SIGINT to its process group, as a terminal's Ctrl-C does);
     returns how many it had shown. Its model process (and everything else it started)
-    must end by itself within 20 s: nothing may keep a model's memory after the kill."""
+    must end within 20 s: nothing may keep a model's memory after the kill."""
     env = dict(os.environ, GEONEWS_DB=str(db))
     env.pop("GEONEWS_GEOCODER", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "geonews", "ingest", str(corpus), "--db", str(db),
          "--batch-size", str(BATCH)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=ctrl_c,
     )  # fmt: skip
     seen = threading.Event()
     shown = [0]
@@ -154,9 +156,14 @@ def kill_mid_ingest(corpus: Path, db: Path, *, at_least: int) -> int:
     threading.Thread(target=watch, daemon=True).start()
     seen.wait(timeout=600)
     started = descendants(proc.pid)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    if ctrl_c:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=60)
+        assert proc.returncode == 130  # "interrupted; run the same command again to resume"
+    else:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert proc.returncode == -signal.SIGKILL
     assert started, "the ingest runs its model in a process of its own"
     deadline = time.monotonic() + 20
     while (left := {p for p in started if alive(p)}) and time.monotonic() < deadline:
@@ -165,11 +172,14 @@ def kill_mid_ingest(corpus: Path, db: Path, *, at_least: int) -> int:
     return shown[0]
 
 
-def test_kill_9_mid_ingest_leaves_a_consistent_store_and_resume_completes(corpus, clean, tmp_path):
+@pytest.mark.parametrize("ctrl_c", [False, True], ids=["kill-9", "ctrl-c"])
+def test_kill_9_mid_ingest_leaves_a_consistent_store_and_resume_completes(
+    corpus, clean, tmp_path, ctrl_c
+):
     total = len(clean["articles"])
     assert total == 83 * COPIES
     db = tmp_path / "killed.duckdb"
-    shown = kill_mid_ingest(corpus, db, at_least=4 * BATCH)
+    shown = kill_mid_ingest(corpus, db, at_least=4 * BATCH, ctrl_c=ctrl_c)
     assert BATCH * 4 <= shown < total, "the ingest must be killed part-way"
 
     after_kill = snapshot(db)  # opens: the write-ahead log is replayed or dropped
