@@ -992,9 +992,14 @@ def add_geonews_pipes(nlp: Language, *, kb: KnowledgeBase | None = None) -> Lang
     nlp.add_pipe("geonews_sentences", first=True)
     if "ner" in nlp.pipe_names:
         nlp.add_pipe("geonews_caps", after="ner")
-    nlp.add_pipe("geonews_rules", last=True)
-    kb_pipe = nlp.add_pipe("geonews_kb", last=True)
-    kb_pipe.add((kb or knowledge_base()).patterns())
+    return _add_after_model(nlp, kb)
+
+
+def _add_after_model(nlp: Language, kb: KnowledgeBase | None = None) -> Language:
+    """Add the pipes of :data:`AFTER_MODEL` last (the knowledge base's patterns loaded)."""
+    for name in AFTER_MODEL:
+        nlp.add_pipe(name, last=True)
+    nlp.get_pipe("geonews_kb").add((kb or knowledge_base()).patterns())
     return nlp
 
 
@@ -1068,11 +1073,7 @@ def _load_finishing(name: str) -> Language:
     base = _load(name, [*_UNUSED_PIPES, "ner"])
     for p in list(base.pipe_names):
         base.remove_pipe(p)
-    base.add_pipe("geonews_rules")
-    base.add_pipe("geonews_kb").add(knowledge_base().patterns())
-    if tuple(base.pipe_names) != AFTER_MODEL:
-        raise AssertionError(f"finishing pipes {base.pipe_names} != {AFTER_MODEL}")
-    return base
+    return _add_after_model(base)
 
 
 class _KeepText:

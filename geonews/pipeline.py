@@ -390,11 +390,14 @@ class NerProcess:
     def submit(self, texts: list[str]) -> Future:
         return self._pool.submit(_ner_work, texts)
 
+    def _processes(self) -> dict:
+        """The pool's process by id: the executor keeps no public list (None once shut)."""
+        return getattr(self._pool, "_processes", None) or {}
+
     @property
     def pid(self) -> int | None:
         """The model process's id, once the first batch has started it."""
-        processes = getattr(self._pool, "_processes", None) or {}
-        return next(iter(processes), None)
+        return next(iter(self._processes()), None)
 
     def finish(
         self, batch: list[Article], packed: list[tuple | str], *, gazetteer, pins=None
@@ -419,7 +422,7 @@ class NerProcess:
         """Stop the model's process: after the batches it was given, or ``now`` (their
         results unwanted: an interrupted ingest), without waiting for them."""
         if now:
-            processes = list((getattr(self._pool, "_processes", None) or {}).values())
+            processes = list(self._processes().values())
             self._pool.shutdown(wait=False, cancel_futures=True)
             for process in processes:
                 process.terminate()
