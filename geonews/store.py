@@ -1426,6 +1426,11 @@ class Store:
         """Whether an article is stored, by content hash or by its own id."""
         return self._resolve_id(self.cursor(), article_id) is not None
 
+    _STATS = (
+        "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM mentions), "
+        "(SELECT count(*) FROM entities), ({places}), (SELECT count(*) FROM dates)"
+    )
+
     def stats(self) -> dict:
         """Counts: articles, mentions, entities (distinct canonical), places (distinct), dates.
 
@@ -1433,16 +1438,22 @@ class Store:
         mentions of another while other sessions write.
         """
         keys = ("articles", "mentions", "entities", "places", "dates")
-        row = (
-            self.cursor()
-            .execute(
-                "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM mentions), "
-                "(SELECT count(*) FROM entities), "
-                "(SELECT count(DISTINCT place_id) FROM mention_places), "
-                "(SELECT count(*) FROM dates)"
-            )
-            .fetchone()
+        # A stored place is mentioned or pinned (every write drops the others): the places
+        # mentioned are the table's rows but the pinned ones no mention names, found among
+        # the few pins rather than by a distinct count of every place mention.
+        mentioned = (
+            "(SELECT count(*) FROM places) - (SELECT count(*) FROM places p "
+            "WHERE p.id IN (SELECT place_id FROM geocode_overrides) AND p.id NOT IN "
+            "(SELECT place_id FROM mention_places "
+            "WHERE place_id IN (SELECT place_id FROM geocode_overrides)))"
         )
+        cur = self.cursor()
+        try:
+            row = cur.execute(self._STATS.format(places=mentioned)).fetchone()
+        except duckdb.CatalogException:  # an older store, read-only: no pins table
+            row = cur.execute(
+                self._STATS.format(places="SELECT count(DISTINCT place_id) FROM mention_places")
+            ).fetchone()
         return {k: int(v) for k, v in zip(keys, row, strict=True)}
 
     def articles(self):

@@ -151,6 +151,31 @@ def test_store_pin_in_one_article_and_unpin(db_path: Path, nlp_model, gazetteer)
             store.unpin("Springfield")
 
 
+def test_stats_count_the_places_mentioned_not_a_pin_no_article_names(
+    db_path: Path, nlp_model, gazetteer
+):
+    a = pipeline.analyze(Article(TEXT, id="a1"), nlp_model=nlp_model, gazetteer=gazetteer)
+    b = pipeline.analyze(Article(OTHER, id="b2"), nlp_model=nlp_model, gazetteer=gazetteer)
+
+    def mentioned(store) -> int:
+        sql = "SELECT count(DISTINCT place_id) FROM mention_places"
+        return store.cursor().execute(sql).fetchone()[0]
+
+    with Store.open(db_path) as store:
+        store.add_many([a, b])
+        n = store.stats()["places"]
+        assert n == mentioned(store) > 2
+        store.pin("Tbilisi region", place_id="cc:GE", gazetteer=gazetteer)  # named nowhere
+        assert "cc:GE" in set(store.places()["id"])  # kept, for the articles to come
+        assert store.stats()["places"] == n
+        store.pin("Springfield", lat=42.1, lon=-72.59, article_id="b2", kind="city")
+        assert store.stats()["places"] == mentioned(store) == n + 1  # a place of its own
+        store.unpin("Springfield", article_id="b2")
+        assert store.stats()["places"] == mentioned(store) == n
+        assert store.delete_article(a.article.hash)
+        assert store.stats()["places"] == mentioned(store) < n
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
