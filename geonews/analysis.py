@@ -116,7 +116,8 @@ def filtered_articles(filters: Filters) -> tuple[str, list]:
 
 def filtered_docs(filters: Filters) -> tuple[str, list]:
     """Like :func:`filtered_articles`, over the store's integer-keyed ``FACTS``: SQL
-    selecting the articles in view as ``doc`` (and ``published``) from ``agg_docs``.
+    selecting the articles in view as ``doc`` (and ``published``) from ``agg_docs``, one
+    row per article (a join to it keeps rows once).
 
     Same semantics; ``types`` is not handled here (callers use the base tables then).
     """
@@ -150,21 +151,27 @@ def filtered_docs(filters: Filters) -> tuple[str, list]:
     if f.entities:
         names = sorted({e.casefold() for e in f.entities})
         ids = list(f.entities)
-        where.append(
-            "d.doc IN (SELECT de.doc FROM agg_de de JOIN (SELECT eid, id, lname FROM agg_ents "
-            "WHERE list_contains(?, lname) OR list_contains(?, id)) e ON e.eid = de.eid "
-            "GROUP BY de.doc HAVING count(DISTINCT CASE WHEN list_contains(?, e.id) THEN e.id "
-            "ELSE e.lname END) >= ?)"
-        )
-        params += [names, ids, ids, len(set(f.entities))]
+        match = "SELECT eid, id, lname FROM agg_ents WHERE list_contains(?, lname) OR list_contains(?, id)"
+        if len(set(f.entities)) == 1:  # any article naming it (the common case: no grouping)
+            where.append(
+                f"d.doc IN (SELECT doc FROM agg_ed WHERE eid IN (SELECT eid FROM ({match})))"
+            )
+            params += [names, ids]
+        else:  # an article naming every one of them
+            where.append(
+                f"d.doc IN (SELECT de.doc FROM agg_ed de JOIN ({match}) e ON e.eid = de.eid "
+                "GROUP BY de.doc HAVING count(DISTINCT CASE WHEN list_contains(?, e.id) "
+                "THEN e.id ELSE e.lname END) >= ?)"
+            )
+            params += [names, ids, ids, len(set(f.entities))]
     if f.places:
         where.append(
-            "d.doc IN (SELECT dp.doc FROM agg_dp dp WHERE dp.pidx IN "
+            "d.doc IN (SELECT dp.doc FROM agg_pd dp WHERE dp.pidx IN "
             "(SELECT pidx FROM agg_pl WHERE list_contains(?, id)))"
         )
         params.append(list(f.places))
     if f.countries:
-        where.append("d.doc IN (SELECT doc FROM agg_dc WHERE list_contains(?, country_code))")
+        where.append("d.doc IN (SELECT doc FROM agg_cd WHERE list_contains(?, country_code))")
         params.append(list(f.countries))
     sql = "SELECT d.doc, d.published FROM agg_docs d"
     if check:  # last, on the articles every other condition keeps
@@ -178,6 +185,37 @@ def filtered_docs(filters: Filters) -> tuple[str, list]:
     if where:
         sql += " WHERE " + " AND ".join(where)
     return sql, params
+
+
+def _in_view(filters: Filters, sql: str, alias: str) -> tuple[str, list]:
+    """``sql`` over a FACTS table (``alias``) with its ``{join}`` keeping the rows of the
+    articles in view; and its parameters. (:func:`filtered_docs` gives one row per
+    article, so a join keeps each row once.)"""
+    fd, params = filtered_docs(filters)
+    return sql.format(join=f"JOIN ({fd}) v ON v.doc = {alias}.doc"), params
+
+
+def _one_entity_view(store, filters: Filters, table: str) -> tuple[str, list] | None:
+    """When the view is one entity's and nothing else (what clicking an entity shows)
+    and that entity is one of the ``agg_gbits`` ones, its rows of ``table`` (``agg_ee``,
+    ``agg_ep``, ``agg_ec``: counted ahead over the articles naming it) and their
+    parameters; else None. Call with the FACTS up to date."""
+    entities = set(filters.entities)
+    if len(entities) != 1 or filters != Filters(entities=filters.entities):
+        return None
+    (name,) = entities
+    rows = (
+        store.cursor()
+        .execute(
+            "SELECT e.eid, g.eid IS NOT NULL FROM agg_ents e LEFT JOIN agg_gbits g "
+            "ON g.eid = e.eid WHERE e.lname = ? OR e.id = ?",
+            [name.casefold(), name],
+        )
+        .fetchall()
+    )
+    if len(rows) != 1 or not rows[0][1]:  # a name of several entities, or not counted ahead
+        return None
+    return f"SELECT * EXCLUDE (e1) FROM {table} WHERE e1 = ?", [rows[0][0]]
 
 
 def _facts(store, filters: Filters) -> bool:
@@ -327,16 +365,11 @@ def articles(store, filters: Filters, *, limit: int = 500) -> pd.DataFrame:
         fd, params = filtered_docs(filters)
         sql = f"""
             WITH page AS (SELECT d.doc, d.id, d.published, d.added_at FROM agg_docs d
-                          {"WHERE d.doc IN (SELECT doc FROM (" + fd + "))" if params else ""}
-                          ORDER BY d.published DESC NULLS LAST, d.added_at DESC, d.id LIMIT ?),
-            ne AS (SELECT doc, count(*) AS n FROM agg_de
-                   WHERE doc IN (SELECT doc FROM page) GROUP BY 1),
-            np AS (SELECT doc, count(*) AS n FROM agg_dp
-                   WHERE doc IN (SELECT doc FROM page) GROUP BY 1)
+                          {"JOIN (" + fd + ") v ON v.doc = d.doc" if params else ""}
+                          ORDER BY d.published DESC NULLS LAST, d.added_at DESC, d.id LIMIT ?)
             SELECT a.id AS article_id, a.ref, a.title, a.source, a.published, a.url,
-                   coalesce(ne.n, 0) AS n_entities, coalesce(np.n, 0) AS n_places
-            FROM page JOIN articles a ON a.id = page.id
-            LEFT JOIN ne ON ne.doc = page.doc LEFT JOIN np ON np.doc = page.doc
+                   n.entities AS n_entities, n.places AS n_places
+            FROM page JOIN articles a ON a.id = page.id JOIN agg_dn n ON n.doc = page.doc
             ORDER BY a.published DESC NULLS LAST, a.added_at DESC, a.id
         """
         return _run(store, sql, params + [int(limit)], ARTICLE_COLUMNS)
@@ -381,11 +414,14 @@ def entity_table(store, filters: Filters, *, search: str = "", limit: int = 1000
         """
         return _run(store, sql, sparams + [int(limit)], ENTITY_COLUMNS)
     if _facts(store, filters):
-        fd, params = filtered_docs(filters)
+        g, params = _one_entity_view(store, filters, "agg_ee") or _in_view(
+            filters,
+            "SELECT de.eid, sum(de.n) AS mentions, count(*) AS articles, min(de.published) "
+            "AS first_seen, max(de.published) AS last_seen FROM agg_de de {join} GROUP BY 1",
+            "de",
+        )
         sql = f"""
-            WITH g AS (SELECT eid, sum(n) AS mentions, count(*) AS articles,
-                              min(published) AS first_seen, max(published) AS last_seen
-                       FROM agg_de WHERE doc IN (SELECT doc FROM ({fd})) GROUP BY eid)
+            WITH g AS ({g})
             SELECT e.id AS entity_id, e.name, e.label, g.mentions, g.articles, g.first_seen,
                    g.last_seen
             FROM g JOIN agg_ents e ON e.eid = g.eid
@@ -418,10 +454,11 @@ def top_entities(store, filters: Filters, *, n: int = 20) -> pd.DataFrame:
         """
         return _run(store, sql, [int(n)], TOP_COLUMNS)
     if _facts(store, filters):
-        fd, params = filtered_docs(filters)
+        g, params = _one_entity_view(store, filters, "agg_ee") or _in_view(
+            filters, "SELECT de.eid, sum(de.n) AS mentions FROM agg_de de {join} GROUP BY 1", "de"
+        )
         sql = f"""
-            WITH g AS (SELECT eid, sum(n) AS mentions FROM agg_de
-                       WHERE doc IN (SELECT doc FROM ({fd})) GROUP BY eid)
+            WITH g AS ({g})
             SELECT e.id AS entity_id, e.name, e.label, g.mentions
             FROM g JOIN agg_ents e ON e.eid = g.eid
             ORDER BY g.mentions DESC, e.name, e.id LIMIT ?
@@ -456,10 +493,14 @@ def place_counts(store, filters: Filters) -> pd.DataFrame:
         """
         return _run(store, sql, [], PLACE_COLUMNS)
     if _facts(store, filters):
-        fd, params = filtered_docs(filters)
+        g, params = _one_entity_view(store, filters, "agg_ep") or _in_view(
+            filters,
+            "SELECT dp.pidx, sum(dp.n) AS mentions, count(*) AS articles "
+            "FROM agg_dp dp {join} GROUP BY 1",
+            "dp",
+        )
         sql = f"""
-            WITH g AS (SELECT pidx, sum(n) AS mentions, count(*) AS articles FROM agg_dp
-                       WHERE doc IN (SELECT doc FROM ({fd})) GROUP BY pidx)
+            WITH g AS ({g})
             SELECT p.id AS place_id, p.name, p.lat, p.lon, p.country_code, p.kind,
                    g.mentions, g.articles
             FROM g JOIN agg_pl p ON p.pidx = g.pidx
@@ -497,7 +538,7 @@ def place_entities(store, filters: Filters) -> pd.DataFrame:
         return _frame(pd.DataFrame(), PLACE_ENTITY_COLUMNS)
     if _facts(store, filters):
         fd, params = filtered_docs(filters)
-        fa = f"SELECT d.id FROM agg_docs d WHERE d.doc IN (SELECT doc FROM ({fd}))"
+        fa = f"SELECT d.id FROM agg_docs d JOIN ({fd}) v ON v.doc = d.doc"
     else:
         fa, params = filtered_articles(filters)
     types, tparams = _types(filters)
@@ -564,12 +605,15 @@ def country_counts(store, filters: Filters) -> pd.DataFrame:
             [],
         )
     elif _facts(store, filters):
-        fd, params = filtered_docs(filters)
+        g, params = _one_entity_view(store, filters, "agg_ec") or _in_view(
+            filters,
+            "SELECT c.country_code, sum(c.n) AS n, count(*) AS articles, min(c.name) AS name "
+            "FROM agg_dc c {join} GROUP BY 1",
+            "c",
+        )
         sql = f"""
-            SELECT country_code, sum(n) AS mentions, count(*) AS articles,
-                   min(name) AS stored_name
-            FROM agg_dc WHERE doc IN (SELECT doc FROM ({fd}))
-            GROUP BY country_code ORDER BY mentions DESC, country_code
+            SELECT country_code, n AS mentions, articles, name AS stored_name
+            FROM ({g}) ORDER BY mentions DESC, country_code
         """
         pparams = []
     else:
@@ -659,12 +703,12 @@ def event_timeline(store, filters: Filters, *, freq: str = "month") -> pd.DataFr
     if _facts(store, filters):
         fd, params = filtered_docs(filters)
         sql = f"""
-            SELECT CAST(date_trunc('{freq}', date) AS DATE) AS period,
-                   sum(n) AS mentions, count(DISTINCT doc) AS articles
-            FROM agg_dd WHERE rank <= ? AND doc IN (SELECT doc FROM ({fd}))
+            SELECT CAST(date_trunc('{freq}', x.date) AS DATE) AS period,
+                   sum(x.n) AS mentions, count(DISTINCT x.doc) AS articles
+            FROM agg_dd x JOIN ({fd}) v ON v.doc = x.doc WHERE x.rank <= ?
             GROUP BY 1 ORDER BY 1
         """
-        df = _period_frame(store.query(sql, [_FREQ_RANK[freq]] + params))
+        df = _period_frame(store.query(sql, params + [_FREQ_RANK[freq]]))
         return _frame(_fill(df, freq, ["mentions", "articles"]), EVENT_COLUMNS)
     fa, params = filtered_articles(filters)
     precisions = [p for p, r in _PRECISION_RANK.items() if r <= _FREQ_RANK[freq]]
@@ -694,8 +738,8 @@ def entity_timeline(store, filters: Filters, *, entities, freq: str = "month") -
                        WHERE {cond.replace("lower(e.name)", "e.lname")})
             SELECT CAST(date_trunc('{freq}', de.published) AS DATE) AS period,
                    e.name AS entity, sum(de.n) AS mentions
-            FROM agg_de de JOIN e ON e.eid = de.eid
-            WHERE de.published IS NOT NULL AND de.doc IN (SELECT doc FROM ({fd}))
+            FROM agg_de de JOIN e ON e.eid = de.eid JOIN ({fd}) v ON v.doc = de.doc
+            WHERE de.published IS NOT NULL
             GROUP BY 1, 2 ORDER BY 1, 2
         """
         df = _period_frame(store.query(sql, eparams + params))
@@ -752,6 +796,9 @@ def cooccurrence(
                   AND s IN (SELECT entity_id FROM top) AND t IN (SELECT entity_id FROM top))"""
     elif int(top_n) <= 64 and _facts(store, filters):
         fd, params = filtered_docs(filters)
+        masked = _cooccurrence_masked(store, fd, params, scope, top_n, min_count)
+        if masked is not None:
+            return _pair_frame(store.query(_PAIRS_SQL.format(head=masked[0]), masked[1]), weight)
         # Each unit (sentence, article) becomes a bitmask of the top entities it names;
         # pairs and marginals are counted over the distinct masks, not over unit pairs.
         # Entity numbers follow the order of their ids, so pairs and ties are ordered as
@@ -759,15 +806,15 @@ def cooccurrence(
         unit = "doc, sentence" if scope == "sentence" else "doc"
         nul = "sentence IS NULL" if scope == "sentence" else "FALSE"
         head = f"""
-        WITH em AS (SELECT doc, sentence, eid, n FROM agg_es
-                    WHERE doc IN (SELECT doc FROM ({fd}))),
+        WITH em AS (SELECT es.doc, es.sentence, es.eid, es.n
+                    FROM agg_es es JOIN ({fd}) v ON v.doc = es.doc),
         top AS (SELECT eid, row_number() OVER (ORDER BY sum(n) DESC, eid) - 1 AS bit
                 FROM em GROUP BY eid QUALIFY bit < ?),
         masks AS (SELECT bit_or((1::UBIGINT) << top.bit::INTEGER) AS mask, {nul} AS nul
                   FROM em JOIN top USING (eid) GROUP BY {unit}),
         mc AS (SELECT mask, nul, count(*) AS k FROM masks GROUP BY ALL),
         total AS (SELECT {"sum(units)" if scope == "sentence" else "count(*)"} AS n
-                  FROM agg_nu WHERE doc IN (SELECT doc FROM ({fd}))),
+                  FROM agg_nu nu JOIN ({fd}) v ON v.doc = nu.doc),
         ids AS (SELECT top.eid, top.bit, e.id FROM top JOIN agg_ents e USING (eid)),
         marg AS (SELECT ids.id AS entity_id, sum(mc.k) AS n FROM ids JOIN mc
                  ON (mc.mask >> ids.bit::INTEGER) & 1 = 1 GROUP BY 1),
@@ -793,16 +840,63 @@ def cooccurrence(
                     ON x.article_id = y.article_id AND x.unit = y.unit
                    AND x.entity_id < y.entity_id
                   GROUP BY 1, 2 HAVING count(*) >= ?)"""
-    sql = f"""{head}
+    args = params + tparams + [int(top_n)] + total_params + [max(int(min_count), 1)]
+    return _pair_frame(store.query(_PAIRS_SQL.format(head=head), args), weight)
+
+
+# The pairs of cooccurrence() with their entities, from a ``head`` defining ``pairs``
+# (s, t, c), ``total`` (n) and ``marg`` (entity_id, n).
+_PAIRS_SQL = """{head}
         SELECT es.name AS source, et.name AS target, es.label AS source_label,
                et.label AS target_label, pairs.c AS count,
                ln(pairs.c * total.n / (ms.n * mt.n)) AS pmi
         FROM pairs CROSS JOIN total
         JOIN marg ms ON ms.entity_id = pairs.s JOIN marg mt ON mt.entity_id = pairs.t
         JOIN entities es ON es.id = pairs.s JOIN entities et ON et.id = pairs.t
+"""
+
+
+def _cooccurrence_masked(store, fd, params, scope, top_n, min_count) -> tuple | None:
+    """The head of cooccurrence() and its parameters read from the units' stored masks
+    (``agg_sm``, ``agg_dm``: each unit's set of the corpus's 128 most mentioned entities),
+    when the ``top_n`` entities of the view (``fd``) are all among those; else None.
+
+    Counting the units in view by mask takes a fraction of grouping their entity rows
+    into units, which is what a filtered view of a large corpus spends its time on.
     """
-    args = params + tparams + [int(top_n)] + total_params + [max(int(min_count), 1)]
-    df = store.query(sql, args)
+    cur = store.cursor()
+    top = [
+        r[0]
+        for r in cur.execute(
+            f"SELECT es.eid FROM agg_es es JOIN ({fd}) v ON v.doc = es.doc "
+            "GROUP BY es.eid ORDER BY sum(es.n) DESC, es.eid LIMIT ?",
+            params + [int(top_n)],
+        ).fetchall()
+    ]
+    bits = cur.execute("SELECT bit FROM agg_gbits WHERE list_contains(?, eid)", [top]).fetchall()
+    if not top or len(bits) < len(top):
+        return None
+    sel = sum(1 << b for (b,) in bits)
+    units, nul = ("agg_sm", "m.nul") if scope == "sentence" else ("agg_dm", "FALSE")
+    head = f"""
+        WITH mc AS (SELECT m.mask & ?::UHUGEINT AS mask, {nul} AS nul, count(*) AS k
+                    FROM {units} m JOIN ({fd}) v ON v.doc = m.doc
+                    WHERE m.mask & ?::UHUGEINT <> 0 GROUP BY ALL),
+        total AS (SELECT {"sum(units)" if scope == "sentence" else "count(*)"} AS n
+                  FROM agg_nu nu JOIN ({fd}) v ON v.doc = nu.doc),
+        ids AS (SELECT g.eid, g.bit, e.id FROM agg_gbits g JOIN agg_ents e USING (eid)
+                WHERE list_contains(?, g.eid)),
+        marg AS (SELECT ids.id AS entity_id, sum(mc.k) AS n FROM ids JOIN mc
+                 ON (mc.mask >> ids.bit) & 1::UHUGEINT = 1 GROUP BY 1),
+        pairs AS (SELECT a.id AS s, b.id AS t, sum(mc.k) AS c
+                  FROM ids a JOIN ids b ON a.eid < b.eid JOIN mc
+                    ON NOT mc.nul AND (mc.mask >> a.bit) & (mc.mask >> b.bit) & 1::UHUGEINT = 1
+                  GROUP BY 1, 2 HAVING sum(mc.k) >= ?)"""
+    return head, [sel] + params + [sel] + params + [top, max(int(min_count), 1)]
+
+
+def _pair_frame(df: pd.DataFrame, weight: str) -> pd.DataFrame:
+    """cooccurrence()'s rows in its order: by weight, count, then names."""
     if df.empty:
         return _frame(df, PAIR_COLUMNS)
     df["count"] = df["count"].astype("int64")
@@ -942,9 +1036,8 @@ def _pair_evidence_facts(store, filters, ca, eparams, cb, scope, limit) -> pd.Da
         hits AS (SELECT es.doc, {unit} AS unit, es.sentence,
                         bool_or(es.eid IN (SELECT eid FROM ea)) AS has_a,
                         bool_or(es.eid IN (SELECT eid FROM eb)) AS has_b
-                 FROM agg_es es
+                 FROM agg_es es JOIN ({fd}) v ON v.doc = es.doc
                  WHERE (es.eid IN (SELECT eid FROM ea) OR es.eid IN (SELECT eid FROM eb))
-                   AND es.doc IN (SELECT doc FROM ({fd}))
                  GROUP BY 1, 2, 3),
         units AS (SELECT u.doc, u.unit FROM (
                       SELECT doc, unit FROM hits GROUP BY 1, 2

@@ -290,6 +290,9 @@ FACTS = {
         SELECT d.doc, d.published, e.eid, count(*)::INTEGER AS n
         FROM mentions m JOIN agg_docs d ON d.id = m.article_id
         JOIN agg_ents e ON e.id = m.entity_id GROUP BY ALL ORDER BY d.doc, e.eid""",
+    # the same pairs ordered by entity: which articles name one (an entity filter reads
+    # the few row groups of its entities, not the whole table; agg_pd, agg_cd likewise)
+    "agg_ed": "SELECT eid, doc FROM agg_de ORDER BY eid, doc",
     # entity mentions per (article, sentence, entity), no dates: the co-occurrence units
     "agg_es": """
         SELECT d.doc, m.sentence, e.eid, count(*)::INTEGER AS n
@@ -302,6 +305,18 @@ FACTS = {
         SELECT doc, (count(DISTINCT sentence) + max((sentence IS NULL)::INTEGER))::INTEGER
                AS units
         FROM agg_es GROUP BY doc ORDER BY doc""",
+    # the 128 entities (no dates) mentioned most, each with a bit, and every unit
+    # (sentence; article) that names one as the mask of those it names: a filtered
+    # co-occurrence of those entities counts its units by mask instead of grouping their
+    # entity rows
+    "agg_gbits": """
+        SELECT eid, (row_number() OVER (ORDER BY sum(n) DESC, eid) - 1)::UHUGEINT AS bit
+        FROM agg_es GROUP BY eid QUALIFY bit < 128 ORDER BY bit""",
+    "agg_sm": """
+        SELECT es.doc, es.sentence IS NULL AS nul, bit_or(1::UHUGEINT << g.bit) AS mask
+        FROM agg_es es JOIN agg_gbits g ON g.eid = es.eid
+        GROUP BY es.doc, es.sentence ORDER BY es.doc""",
+    "agg_dm": "SELECT doc, bit_or(mask) AS mask FROM agg_sm GROUP BY doc ORDER BY doc",
     # every sentence of an article that has mentions: where its first one starts and its
     # last one ends (what bounds the evidence snippets of geonews.analysis.pair_evidence)
     "agg_sent": """
@@ -318,6 +333,32 @@ FACTS = {
                min(CASE WHEN p.kind = 'country' THEN p.name END) AS name
         FROM agg_dp dp JOIN agg_pl p ON p.pidx = dp.pidx WHERE p.country_code IS NOT NULL
         GROUP BY ALL ORDER BY dp.doc, p.country_code""",
+    # which articles name a place, a country
+    "agg_pd": "SELECT pidx, doc FROM agg_dp ORDER BY pidx, doc",
+    "agg_cd": "SELECT country_code, doc FROM agg_dc ORDER BY country_code, doc",
+    # per article: how many entities and places it names
+    "agg_dn": """
+        SELECT d.doc, coalesce(e.n, 0)::INTEGER AS entities, coalesce(p.n, 0)::INTEGER AS places
+        FROM agg_docs d LEFT JOIN (SELECT doc, count(*) AS n FROM agg_de GROUP BY 1) e
+          ON e.doc = d.doc
+        LEFT JOIN (SELECT doc, count(*) AS n FROM agg_dp GROUP BY 1) p ON p.doc = d.doc
+        ORDER BY d.doc""",
+    # the view of one of the agg_gbits entities (what clicking it shows), counted ahead:
+    # the entities, places and countries of the articles that name it (``e1``)
+    "agg_ee": """
+        SELECT a.eid AS e1, b.eid, sum(b.n)::BIGINT AS mentions, count(*) AS articles,
+               min(b.published) AS first_seen, max(b.published) AS last_seen
+        FROM agg_de a JOIN agg_gbits g ON g.eid = a.eid JOIN agg_de b ON b.doc = a.doc
+        GROUP BY 1, 2 ORDER BY 1, 2""",
+    "agg_ep": """
+        SELECT a.eid AS e1, b.pidx, sum(b.n)::BIGINT AS mentions, count(*) AS articles
+        FROM agg_de a JOIN agg_gbits g ON g.eid = a.eid JOIN agg_dp b ON b.doc = a.doc
+        GROUP BY 1, 2 ORDER BY 1, 2""",
+    "agg_ec": """
+        SELECT a.eid AS e1, b.country_code, sum(b.n)::BIGINT AS n, count(*) AS articles,
+               min(b.name) AS name
+        FROM agg_de a JOIN agg_gbits g ON g.eid = a.eid JOIN agg_dc b ON b.doc = a.doc
+        GROUP BY 1, 2 ORDER BY 1, 2""",
     # resolved dates per article, with the rank of their precision (day 0, month 2, year 3)
     "agg_dd": """
         SELECT d.doc, x.date, CASE coalesce(x.precision, 'day') WHEN 'day' THEN 0

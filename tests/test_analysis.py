@@ -491,6 +491,43 @@ def test_pre_aggregates_answer_like_the_base_tables(corpus_store, sample_db_file
         _assert_same_views(corpus_store, base)
 
 
+def test_one_entity_views_counted_ahead_equal_the_base_tables(corpus_store, sample_db_file):
+    """The view of one entity (what clicking it shows) reads counts kept ahead when it is
+    one of the corpus's 128 most mentioned (``agg_ee``, ...), and a filtered co-occurrence
+    counts units by their stored masks of those 128 when its top entities are all among
+    them; other views take the general route. Both give the base tables' answers, for
+    entity after entity."""
+    import pandas as pd
+
+    from geonews.store import Store
+
+    if corpus_store.read_only:
+        pytest.skip("compares the writable copy with the read-only store")
+    views = {
+        "top_entities": lambda s, f: analysis.top_entities(s, f, n=25),
+        "entity_table": lambda s, f: analysis.entity_table(s, f, limit=10_000),
+        "place_counts": analysis.place_counts,
+        "country_counts": analysis.country_counts,
+        "cooccurrence": lambda s, f: analysis.cooccurrence(s, f, scope="sentence", top_n=12),
+        "cooccurrence_article": lambda s, f: analysis.cooccurrence(s, f, scope="article", top_n=40),
+    }
+    names = analysis.top_entities(corpus_store, Filters(), n=400)["name"].unique()
+    ahead, masked = set(), set()
+    with Store.open(sample_db_file, read_only=True) as base:
+        for name in names[::6]:
+            f = Filters(entities=(name,))
+            ahead.add(analysis._one_entity_view(corpus_store, f, "agg_ee") is not None)
+            fd, params = analysis.filtered_docs(f)
+            masked.add(
+                analysis._cooccurrence_masked(corpus_store, fd, params, "sentence", 12, 1)
+                is not None
+            )
+            for qname, q in views.items():
+                got, want = q(corpus_store, f), q(base, f)
+                pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=f"{qname}/{name}")
+    assert ahead == masked == {True, False}, "both routes should be taken"
+
+
 def test_pre_aggregates_follow_adds_deletes_and_merges(sample_db, sample_analyses):
     """After each change to the corpus the pre-aggregates are rebuilt: the views equal a
     read-only reading of the base tables of the same store."""
