@@ -1033,10 +1033,12 @@ def _pair_evidence_facts(store, filters, ca, eparams, cb, scope, limit) -> pd.Da
     sql = f"""
         WITH ea AS (SELECT eid FROM agg_ents e WHERE {ca}),
         eb AS (SELECT eid FROM agg_ents e WHERE {cb}),
+        ab AS (SELECT doc FROM agg_ed WHERE eid IN (SELECT eid FROM ea)
+               INTERSECT SELECT doc FROM agg_ed WHERE eid IN (SELECT eid FROM eb)),
         hits AS (SELECT es.doc, {unit} AS unit, es.sentence,
                         bool_or(es.eid IN (SELECT eid FROM ea)) AS has_a,
                         bool_or(es.eid IN (SELECT eid FROM eb)) AS has_b
-                 FROM agg_es es JOIN ({fd}) v ON v.doc = es.doc
+                 FROM agg_es es JOIN ab ON ab.doc = es.doc JOIN ({fd}) v ON v.doc = es.doc
                  WHERE (es.eid IN (SELECT eid FROM ea) OR es.eid IN (SELECT eid FROM eb))
                  GROUP BY 1, 2, 3),
         units AS (SELECT u.doc, u.unit FROM (
