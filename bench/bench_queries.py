@@ -1,7 +1,7 @@
 """Dashboard queries at scale: every ``geonews.analysis`` query on 1k and 100k articles,
 and the Streamlit process's peak memory on the 100k corpus.
 
-    .venv/bin/python bench/bench_queries.py [--sizes 1000,100000] [--runs 5] [--no-browser]
+    .venv/bin/python bench/bench_queries.py [--sizes 1000,100000] [--runs 11] [--no-browser]
 
 The stores are the synthetic corpora of ``bench/generate_corpus.py`` (built once, cached
 in ``artifacts/bench/``; see its docstring for how). Each query runs once to warm up,
@@ -196,7 +196,7 @@ def dashboard_memory(db: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", default="1000,100000", help="comma-separated article counts")
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=11)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-browser", action="store_true", help="skip the dashboard memory run")
     ap.add_argument("--no-report", action="store_true", help="print only")
