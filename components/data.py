@@ -22,8 +22,15 @@ REVISION = "_corpus_revision"
 
 
 def refresh_revision(store) -> str:
-    """Read the corpus revision for this run (after any change made by a callback)."""
+    """Read the corpus revision for this run (after any change made by a callback).
+
+    After a change to the corpus the store's pre-aggregates are rebuilt first, with a
+    spinner: on a large corpus that takes seconds, which the first chart would
+    otherwise spend silently."""
     rev = str(analysis.revision(store))
+    if rev != st.session_state.get(REVISION) and not store.read_only and store.stale():
+        with st.spinner("Updating the corpus summaries after its last change…"):
+            store.refresh()
     st.session_state[REVISION] = rev
     return rev
 

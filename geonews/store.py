@@ -913,6 +913,20 @@ class Store:
             return None
         return name
 
+    def stale(self) -> bool:
+        """Whether some pre-aggregate is out of date with the corpus (the next query
+        reading it rebuilds it: seconds on a large corpus)."""
+        try:
+            cur = self.cursor()
+            return not self._fresh(cur, list(AGGREGATES), self.revision(cur))
+        except (duckdb.Error, StoreError):
+            return False
+
+    def refresh(self) -> None:
+        """Bring every pre-aggregate up to date now, rather than in the next query."""
+        for name in AGGREGATES:
+            self.aggregate(name)
+
     def facts(self) -> bool:
         """Whether the :data:`FACTS` tables are up to date (built now if they were not)."""
         return self.aggregate("agg_docs") is not None

@@ -569,3 +569,20 @@ def test_pre_aggregates_follow_adds_deletes_and_merges(sample_db, sample_analyse
     assert curation.merge(store, "PERSON:vladimir putin", other) > 0
     store = check()
     store.close()
+
+
+def test_stale_until_refreshed_after_a_change(sample_db, sample_analyses):
+    """``stale`` says whether the next query would rebuild the pre-aggregates (what the
+    dashboard shows a spinner for); ``refresh`` rebuilds them all at once."""
+    from geonews.store import AGGREGATES, Store
+
+    with Store.open(sample_db) as store:
+        assert store.stale()  # the sample store was written, never queried
+        store.refresh()
+        assert not store.stale()
+        store.add_many(sample_analyses[20:21])
+        assert store.stale()
+        store.refresh()
+        assert not store.stale()
+        built = store.query("SELECT name FROM aggregate_state")["name"]
+        assert set(built) == set(AGGREGATES)

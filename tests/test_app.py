@@ -506,3 +506,17 @@ def test_entity_merge_and_rename_reach_every_page(seeded):
     assert "Russian Federation" in at.sidebar.multiselect(key="f_entities").options
     fresh = seeded("corpus", entity="Russian Federation")
     assert 0 < len(table(fresh, "corpus_articles")) < 20
+
+
+def test_the_first_run_after_a_change_updates_the_summaries(seeded, sample_db, sample_analyses):
+    """After an ingest elsewhere, the first run shows the new count and leaves the
+    store's summaries up to date (rebuilt by the sidebar, under a spinner)."""
+    from geonews.store import Store
+
+    with Store.open(sample_db) as store:
+        store.add_many(sample_analyses[20:22])
+        assert store.stale()
+    at = seeded("map")
+    assert metric(at, "Articles") == "22"
+    with Store.open(sample_db) as store:  # (the app has it open: the same mode)
+        assert not store.stale()
