@@ -720,6 +720,21 @@ def _cols(table: str) -> str:
     return ", ".join(f'"{c}"' for c in TABLES[table].names)
 
 
+def _insert_all(cur, src: dict[str, str]) -> None:
+    """Write every row of ``src`` (table -> a registered Arrow table), its articles
+    known to be new (inside a transaction); entities and places when new."""
+    for table, verb in (
+        ("articles", "INSERT INTO"),
+        ("entities", "INSERT OR IGNORE INTO"),
+        ("mentions", "INSERT INTO"),
+        ("places", "INSERT OR IGNORE INTO"),
+        ("mention_places", "INSERT INTO"),
+        ("dates", "INSERT INTO"),
+    ):
+        cols = _cols(table)
+        cur.execute(f"{verb} {table} ({cols}) SELECT {cols} FROM {src[table]}")
+
+
 def _insert_new(cur, src: dict[str, str], new_ids: list | None = None) -> int:
     """Write the articles of ``src`` not stored yet, with their rows (inside a transaction).
 
@@ -1011,8 +1026,8 @@ class Store:
                         continue
                     seen.add(aid)
                     batch.add(analysis, now)
-                if batch.articles:
-                    self._insert_arrow(cur, batch.to_tables())
+                if batch.articles:  # none stored: the check above, in this transaction
+                    self._insert_arrow(cur, batch.to_tables(), all_new=True)
                 if batch.articles:  # the user's entity curation covers new articles too
                     from geonews import curation
 
@@ -1034,11 +1049,16 @@ class Store:
         return added, len(analyses) - added
 
     @staticmethod
-    def _insert_arrow(cur, tables: dict[str, pa.Table], new_ids: list | None = None) -> int:
+    def _insert_arrow(
+        cur, tables: dict[str, pa.Table], new_ids: list | None = None, *, all_new: bool = False
+    ) -> int:
         names = {t: f"_new_{t}" for t in TABLES}
         for t, name in names.items():
             cur.register(name, tables[t])
         try:
+            if all_new:
+                _insert_all(cur, names)
+                return tables["articles"].num_rows
             return _insert_new(cur, names, new_ids)
         finally:
             for name in names.values():
