@@ -675,20 +675,17 @@ class _Batch:
                 }
             )
 
-    def tables(self):
-        """(table, rows, arrow schema, insert verb) in write order."""
-        yield "articles", self.articles, _ARTICLES, "INSERT INTO"
-        yield "entities", list(self.entities.values()), _ENTITIES, "INSERT OR IGNORE INTO"
-        yield "mentions", self.mentions, _MENTIONS, "INSERT INTO"
-        yield "places", list(self.places.values()), _PLACES, "INSERT OR IGNORE INTO"
-        yield "mention_places", self.mention_places, _MENTION_PLACES, "INSERT INTO"
-        yield "dates", self.dates, _DATES, "INSERT INTO"
-
     def to_tables(self) -> dict[str, pa.Table]:
         """The rows as one Arrow table per store table (see :data:`TABLES`)."""
-        return {
-            t: pa.Table.from_pylist(rows, schema=schema) for t, rows, schema, _ in self.tables()
+        rows = {
+            "articles": self.articles,
+            "entities": list(self.entities.values()),
+            "mentions": self.mentions,
+            "places": list(self.places.values()),
+            "mention_places": self.mention_places,
+            "dates": self.dates,
         }
+        return {t: pa.Table.from_pylist(rows[t], schema=schema) for t, schema in TABLES.items()}
 
 
 #: The tables an analysis is written to, in write order, with their Arrow schemas.
@@ -720,19 +717,20 @@ def _cols(table: str) -> str:
     return ", ".join(f'"{c}"' for c in TABLES[table].names)
 
 
-def _insert_all(cur, src: dict[str, str]) -> None:
-    """Write every row of ``src`` (table -> a registered Arrow table), its articles
-    known to be new (inside a transaction); entities and places when new."""
-    for table, verb in (
-        ("articles", "INSERT INTO"),
-        ("entities", "INSERT OR IGNORE INTO"),
-        ("mentions", "INSERT INTO"),
-        ("places", "INSERT OR IGNORE INTO"),
-        ("mention_places", "INSERT INTO"),
-        ("dates", "INSERT INTO"),
-    ):
+#: How each store table is written, in order: entities and places only when new (the
+#: first name seen stays).
+_WRITE = {
+    t: "INSERT OR IGNORE INTO" if t in ("entities", "places") else "INSERT INTO" for t in TABLES
+}
+
+
+def _write(cur, src: dict[str, str], where: dict[str, str] | None = None) -> None:
+    """Insert the rows of ``src`` (table -> a SQL relation) into every store table
+    (inside a transaction); ``where``: table -> the condition its rows must meet."""
+    for table, verb in _WRITE.items():
         cols = _cols(table)
-        cur.execute(f"{verb} {table} ({cols}) SELECT {cols} FROM {src[table]}")
+        cond = f" WHERE {where[table]}" if where else ""
+        cur.execute(f"{verb} {table} ({cols}) SELECT {cols} FROM {src[table]}{cond}")
 
 
 def _insert_new(cur, src: dict[str, str], new_ids: list | None = None) -> int:
@@ -747,19 +745,14 @@ def _insert_new(cur, src: dict[str, str], new_ids: list | None = None) -> int:
         "WHERE id NOT IN (SELECT id FROM articles)"
     )
     new = "article_id IN (SELECT id FROM _new_ids)"
-    writes = (
-        ("articles", "INSERT INTO", "id IN (SELECT id FROM _new_ids)"),
-        ("entities", "INSERT OR IGNORE INTO",
-         f"id IN (SELECT entity_id FROM {src['mentions']} WHERE {new})"),
-        ("mentions", "INSERT INTO", new),
-        ("places", "INSERT OR IGNORE INTO",
-         f"id IN (SELECT place_id FROM {src['mention_places']} WHERE {new})"),
-        ("mention_places", "INSERT INTO", new),
-        ("dates", "INSERT INTO", new),
-    )  # fmt: skip
-    for table, verb, where in writes:
-        cols = _cols(table)
-        cur.execute(f"{verb} {table} ({cols}) SELECT {cols} FROM {src[table]} WHERE {where}")
+    _write(cur, src, {
+        "articles": "id IN (SELECT id FROM _new_ids)",
+        "entities": f"id IN (SELECT entity_id FROM {src['mentions']} WHERE {new})",
+        "mentions": new,
+        "places": f"id IN (SELECT place_id FROM {src['mention_places']} WHERE {new})",
+        "mention_places": new,
+        "dates": new,
+    })  # fmt: skip
     added = cur.execute("SELECT count(*) FROM _new_ids").fetchone()[0]
     if new_ids is not None:
         new_ids.extend(r[0] for r in cur.execute("SELECT id FROM _new_ids").fetchall())
@@ -939,7 +932,8 @@ class Store:
 
     def refresh(self) -> None:
         """Bring every pre-aggregate up to date now, rather than in the next query."""
-        for name in AGGREGATES:
+        # one name of the FACTS group stands for it: they are built together
+        for name in dict.fromkeys(next(iter(FACTS)) if n in FACTS else n for n in AGGREGATES):
             self.aggregate(name)
 
     def facts(self) -> bool:
@@ -1028,7 +1022,7 @@ class Store:
                     batch.add(analysis, now)
                 if batch.articles:  # none stored: the check above, in this transaction
                     self._insert_arrow(cur, batch.to_tables(), all_new=True)
-                if batch.articles:  # the user's entity curation covers new articles too
+                    # the user's entity curation covers new articles too
                     from geonews import curation
 
                     curation.apply(cur, [r["id"] for r in batch.articles])
@@ -1057,7 +1051,7 @@ class Store:
             cur.register(name, tables[t])
         try:
             if all_new:
-                _insert_all(cur, names)
+                _write(cur, names)
                 return tables["articles"].num_rows
             return _insert_new(cur, names, new_ids)
         finally:
