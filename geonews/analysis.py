@@ -65,6 +65,19 @@ EVIDENCE_COLUMNS = ["article_id", "title", "published", "snippet"]
 # -- the filtered article set ----------------------------------------------------
 
 
+# The entities an entity filter names (by name, any case, or by id), as the FACTS number
+# them; its parameters from _entity_keys.
+_ENTITY_MATCH = (
+    "SELECT eid, id, lname FROM agg_ents WHERE list_contains(?, lname) OR list_contains(?, id)"
+)
+
+
+def _entity_keys(entities) -> tuple[list, list]:
+    """An entity filter's parameters (:data:`_ENTITY_MATCH`'s, and those of the base
+    tables in :func:`filtered_articles`): the names lowered, and the ids."""
+    return sorted({e.casefold() for e in entities}), list(entities)
+
+
 def filtered_articles(filters: Filters) -> tuple[str, list]:
     """SQL selecting the articles in view (columns ``id``, ``published``) and its parameters.
 
@@ -86,7 +99,7 @@ def filtered_articles(filters: Filters) -> tuple[str, list]:
         where.append("(contains(lower(a.title), ?) OR contains(lower(a.text), ?))")
         params += [f.text.lower(), f.text.lower()]
     if f.entities:
-        names = sorted({e.casefold() for e in f.entities})
+        names, ids = _entity_keys(f.entities)
         where.append(
             "a.id IN (SELECT m.article_id FROM mentions m JOIN entities e ON e.id = m.entity_id "
             "WHERE list_contains(?, lower(e.name)) OR list_contains(?, e.id) "
@@ -94,7 +107,6 @@ def filtered_articles(filters: Filters) -> tuple[str, list]:
             "HAVING count(DISTINCT CASE WHEN list_contains(?, e.id) THEN e.id "
             "ELSE lower(e.name) END) >= ?)"
         )
-        ids = list(f.entities)
         params += [names, ids, ids, len(set(f.entities))]
     if f.places:
         where.append(
@@ -149,17 +161,15 @@ def filtered_docs(filters: Filters) -> tuple[str, list]:
         if runs != [q]:
             check = [q, q]
     if f.entities:
-        names = sorted({e.casefold() for e in f.entities})
-        ids = list(f.entities)
-        match = "SELECT eid, id, lname FROM agg_ents WHERE list_contains(?, lname) OR list_contains(?, id)"
+        names, ids = _entity_keys(f.entities)
         if len(set(f.entities)) == 1:  # any article naming it (the common case: no grouping)
             where.append(
-                f"d.doc IN (SELECT doc FROM agg_ed WHERE eid IN (SELECT eid FROM ({match})))"
+                f"d.doc IN (SELECT doc FROM agg_ed WHERE eid IN (SELECT eid FROM ({_ENTITY_MATCH})))"
             )
             params += [names, ids]
         else:  # an article naming every one of them
             where.append(
-                f"d.doc IN (SELECT de.doc FROM agg_ed de JOIN ({match}) e ON e.eid = de.eid "
+                f"d.doc IN (SELECT de.doc FROM agg_ed de JOIN ({_ENTITY_MATCH}) e ON e.eid = de.eid "
                 "GROUP BY de.doc HAVING count(DISTINCT CASE WHEN list_contains(?, e.id) "
                 "THEN e.id ELSE e.lname END) >= ?)"
             )
@@ -203,13 +213,12 @@ def _one_entity_view(store, filters: Filters, table: str) -> tuple[str, list] | 
     entities = set(filters.entities)
     if len(entities) != 1 or filters != Filters(entities=filters.entities):
         return None
-    (name,) = entities
     rows = (
         store.cursor()
         .execute(
-            "SELECT e.eid, g.eid IS NOT NULL FROM agg_ents e LEFT JOIN agg_gbits g "
-            "ON g.eid = e.eid WHERE e.lname = ? OR e.id = ?",
-            [name.casefold(), name],
+            f"SELECT e.eid, g.eid IS NOT NULL FROM ({_ENTITY_MATCH}) e "
+            "LEFT JOIN agg_gbits g ON g.eid = e.eid",
+            list(_entity_keys(entities)),
         )
         .fetchall()
     )
