@@ -444,6 +444,18 @@ def _in_process(batches: Iterator[list[Article]], pins, resources: dict):
         yield (batch, *analyze_batch(batch, pins=pins, **res))
 
 
+def _in_order(batches: Iterator[list[Article]], submit, window: deque, ahead: int):
+    """(batch, its Future from ``submit``) in input order, keeping ``ahead`` batches
+    submitted beyond the one handed out. ``window`` holds those not handed out yet
+    (what is still in flight if the caller stops)."""
+    for batch in batches:
+        window.append((batch, submit(batch)))
+        if len(window) > ahead:
+            yield window.popleft()
+    while window:
+        yield window.popleft()
+
+
 def _staged(batches: Iterator[list[Article]], pins, resources: dict):
     """The spaCy stage in a :class:`NerProcess` (``resources["ner"]``, else one started
     at the first batch: none when nothing is new), the rest here, two batches behind."""
@@ -457,13 +469,10 @@ def _staged(batches: Iterator[list[Article]], pins, resources: dict):
     window: deque[tuple[list[Article], Future]] = deque()
     try:
         with _worker_deaths():
-            for batch in itertools.chain([first], batches):
-                window.append((batch, ner.submit([a.text for a in batch])))
-                if len(window) > 2:
-                    batch, fut = window.popleft()
-                    yield (batch, *ner.finish(batch, fut.result(), gazetteer=gazetteer, pins=pins))
-            while window:
-                batch, fut = window.popleft()
+            every = itertools.chain([first], batches)
+            for batch, fut in _in_order(
+                every, lambda b: ner.submit([a.text for a in b]), window, 2
+            ):
                 yield (batch, *ner.finish(batch, fut.result(), gazetteer=gazetteer, pins=pins))
     finally:
         for _, fut in window:
@@ -478,13 +487,9 @@ def _pooled(batches: Iterator[list[Article]], workers: int, pins):
     window: deque[tuple[list[Article], Future]] = deque()
     try:
         with _worker_deaths():
-            for batch in batches:
-                window.append((batch, pool.submit(_work, batch)))
-                if len(window) > 2 * workers:
-                    batch, fut = window.popleft()
-                    yield (batch, *fut.result())
-            while window:
-                batch, fut = window.popleft()
+            for batch, fut in _in_order(
+                batches, lambda b: pool.submit(_work, b), window, 2 * workers
+            ):
                 yield (batch, *fut.result())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
